@@ -1,0 +1,14 @@
+/* bin/clair: placeholder until the config, server and db modules land. */
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-help")) {
+			printf("usage: clair -conf FILE -mode indexer|matcher|notifier|combo\n");
+			return 0;
+		}
+	fprintf(stderr, "clair: not yet wired\n");
+	return 1;
+}
