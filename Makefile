@@ -28,13 +28,15 @@ CFLAGS := -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -I. $(PKG_CFLAGS) -M
 LDFLAGS := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread -lm
 
-find_c = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
+# DIRS narrows the source tree (e.g. DIRS="common scanner/config" BUILD=build/x test-bins builds
+# only those modules and their tests), so work in one module never waits on another.
+DIRS ?= common scanner controller
+find_c = $(shell find $(filter $(1)%,$(DIRS)) -name '*.c' 2>/dev/null | sort)
 COMMON_SRC := $(filter-out %_test.c,$(call find_c,common))
 SCANNER_SRC := $(filter-out %_test.c scanner/cmd/%,$(call find_c,scanner))
 CONTROLLER_SRC := $(filter-out %_test.c controller/cmd/%,$(call find_c,controller))
-TEST_SRC := $(call find_c,common scanner controller)
-TEST_SRC := $(filter %_test.c,$(TEST_SRC))
-TESTLIB_SRC := $(call find_c,testlib)
+TEST_SRC := $(filter %_test.c,$(call find_c,common) $(call find_c,scanner) $(call find_c,controller))
+TESTLIB_SRC := $(shell find testlib -name '*.c' | sort)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_LIB := $(BUILD)/libcommon.a
@@ -45,7 +47,7 @@ TEST_BINS := $(patsubst %.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS := $(BIN)/clair $(BIN)/clairctl $(BIN)/clair-controller
 
-.PHONY: all test check bench fuzz e2e run fmt lint clean deps tests-build
+.PHONY: all test check bench fuzz e2e run fmt lint clean deps tests-build test-bins
 all: $(PROGS)
 
 $(BUILD)/obj/%.o: %.c
@@ -80,6 +82,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/%.o $(TESTLIB_LIB) $(SCANNER_LIB) $(CONTROLLER_LI
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 tests-build: $(PROGS) $(TEST_BINS)
+test-bins: $(TEST_BINS)
 
 deps:
 	bash hack/deps.sh
