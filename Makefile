@@ -31,7 +31,7 @@ LDLIBS := $(PKG_LIBS) -lpthread -lm
 # DIRS narrows the source tree (e.g. DIRS="common scanner/config" BUILD=build/x test-bins builds
 # only those modules and their tests), so work in one module never waits on another.
 DIRS ?= common scanner controller
-find_c = $(shell find $(filter $(1)%,$(DIRS)) -name '*.c' 2>/dev/null | sort)
+find_c = $(if $(filter $(1)%,$(DIRS)),$(shell find $(filter $(1)%,$(DIRS)) -name '*.c' 2>/dev/null | sort))
 COMMON_SRC := $(filter-out %_test.c,$(call find_c,common))
 SCANNER_SRC := $(filter-out %_test.c scanner/cmd/%,$(call find_c,scanner))
 CONTROLLER_SRC := $(filter-out %_test.c controller/cmd/%,$(call find_c,controller))
