@@ -73,7 +73,6 @@ introspection_addr: "127.0.0.1:$iport"
 log_level: warn
 indexer: {connstring: "$PG_DSN", migrations: true}
 matcher: {connstring: "$PG_DSN", migrations: true}
-notifier: {connstring: "$PG_DSN", migrations: true}
 auth: {psk: {key: "$psk", iss: ["quay"]}}
 YAML
 "$BIN/clair" -conf "$scratch/config.yaml" -mode combo 2>"$scratch/clair.log" &

@@ -43,9 +43,6 @@ indexer:
 matcher:
   connstring: "$PG_DSN"
   migrations: true
-notifier:
-  connstring: "$PG_DSN"
-  migrations: true
 auth:
   psk:
     key: "$psk"
