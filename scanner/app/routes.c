@@ -58,11 +58,11 @@ int app_routes_auth(void *ctx, const struct http_request *req)
 }
 
 static void add_route(struct app_routes *r, const char *method, const char *pattern, const char *group,
-		      http_handler_fn fn)
+		      http_handler_fn fn, unsigned flags)
 {
 	if (r->n_routes >= APP_MAX_ROUTES)
 		return;
-	r->routes[r->n_routes++] = (struct http_route){method, pattern, group, fn, r, 0};
+	r->routes[r->n_routes++] = (struct http_route){method, pattern, group, fn, r, flags};
 }
 
 int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct db_pool *indexer_db,
@@ -88,7 +88,9 @@ int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct
 		return diag_fail(d, rc, "could not compute the indexer state");
 
 	if (indexer_db)
-		add_route(r, "GET", "/indexer/api/v1/index_state", "indexerv1", handle_index_state);
+		/* computed once at start: it never blocks, so it runs on the event loop */
+		add_route(r, "GET", "/indexer/api/v1/index_state", "indexerv1", handle_index_state,
+			  HTTP_ROUTE_INLINE);
 	(void)matcher_db;
 	(void)notifier_db;
 	return 0;

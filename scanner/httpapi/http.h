@@ -89,7 +89,8 @@ const char *http_status_text(int status);
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *r, struct http_response *w);
 
 enum {
-	/* The handler never blocks: run it on the event loop thread (healthz, readyz). */
+	/* The handler never blocks: run it (and opts.auth, which must not block either) on the
+	 * event loop thread (healthz, readyz, index_state). */
 	HTTP_ROUTE_INLINE = 1 << 0,
 	/* Not behind opts.auth. */
 	HTTP_ROUTE_NO_AUTH = 1 << 1,
@@ -108,7 +109,8 @@ struct http_route {
 	unsigned flags;
 };
 
-/* 0 = allowed, anything else answers 401 with an empty body. Runs on a worker thread. */
+/* 0 = allowed, anything else answers 401 with an empty body. Runs on a worker thread, or on
+ * the loop for HTTP_ROUTE_INLINE routes: it must not block. */
 typedef int (*http_auth_fn)(void *ctx, const struct http_request *r);
 
 struct http_server_opts {

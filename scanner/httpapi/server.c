@@ -331,8 +331,9 @@ static void conn_dispatch(struct conn *c, struct req *r)
 		const struct http_route *rt = &s->routes[r->route_idx];
 		r->pub.route = rt->pattern;
 		r->need_auth = s->o.auth && !(rt->flags & HTTP_ROUTE_NO_AUTH);
-		if ((rt->flags & HTTP_ROUTE_INLINE) && !r->need_auth) {
-			req_run_handler(r);
+		if (rt->flags & HTTP_ROUTE_INLINE) {
+			/* inline routes also authenticate on the loop: auth hooks never block */
+			req_process(r);
 			req_respond(r);
 			return;
 		}
