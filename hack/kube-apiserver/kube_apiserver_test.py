@@ -358,6 +358,23 @@ class Suite:
                               "application/strategic-merge-patch+json")
         check(code == 415 and st["reason"] == "UnsupportedMediaType", "%d %r" % (code, st))
 
+    # 8 / JSON patch, with a test op on the resourceVersion as a precondition
+    def test_patch_json(self):
+        path = "/apis/example.com/v1alpha1/namespaces/demo/clairdeployments/demo"
+        code, cr = self.c.req("GET", path)
+        rv = cr["metadata"]["resourceVersion"]
+        ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+               {"op": "add", "path": "/spec/list", "value": [1, 2]},
+               {"op": "add", "path": "/spec/list/-", "value": 3}]
+        code, new = self.c.req("PATCH", path, ops, "application/json-patch+json")
+        check(code == 200 and new["spec"]["list"] == [1, 2, 3], "%d %r" % (code, new))
+        code, st = self.c.req("PATCH", path, ops, "application/json-patch+json")
+        check(code == 422 and st["reason"] == "Invalid", "stale test op: %d %r" % (code, st))
+        self.c.kubectl("patch", "clair", "demo", "-n", "demo", "--type=json", "-p",
+                       '[{"op":"remove","path":"/spec/list"}]')
+        cr = self.c.kjson("get", "clair", "demo", "-n", "demo")
+        check("list" not in cr["spec"], "remove op: %r" % cr["spec"])
+
     # 7 / strategic merge patch with merge keys
     def test_patch_strategic(self):
         p = {"metadata": {"labels": {"tier": None}}, "spec": {"template": {"spec": {
@@ -428,6 +445,10 @@ class Suite:
         r = self.c.kubectl("wait", "--for=condition=Available", "deployment/web", "-n", "demo",
                            "--timeout=30s")
         check("condition met" in r.stdout, r.stdout)
+        # Available stays True during a rolling update (as in Kubernetes); rollout status waits
+        # for the new generation to be observed and fully available
+        r = self.c.kubectl("rollout", "status", "deployment/web", "-n", "demo", "--timeout=30s")
+        check("successfully rolled out" in r.stdout, r.stdout)
         d = self.c.kjson("get", "deployment", "web", "-n", "demo")
         st = d["status"]
         check(st["observedGeneration"] == d["metadata"]["generation"], "observedGeneration")
@@ -549,6 +570,23 @@ class Suite:
         check(mf and all(m.get("fieldsType") == "FieldsV1" and isinstance(m.get("fieldsV1"), dict)
                          and m.get("manager") and m.get("operation") and m.get("time")
                          for m in mf), "managedFields %r" % mf)
+        # a field this manager applied before and omits now is removed
+        cm["data"] = {"a": "2", "b": "x"}
+        self.c.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(cm))
+        cm["data"] = {"a": "2"}
+        self.c.kubectl("apply", "--server-side", "-f", "-", stdin=json.dumps(cm))
+        got = self.c.kjson("get", "configmap", "ssa", "-n", "demo")
+        check(got["data"] == {"a": "2"}, "dropped field kept: %r" % got["data"])
+        # another manager changing an owned field conflicts unless forced
+        cm["data"] = {"a": "3"}
+        r = self.c.kubectl("apply", "--server-side", "--field-manager=other", "-f", "-",
+                           stdin=json.dumps(cm), ok=False)
+        check(r.returncode != 0 and "conflict" in r.stderr.lower() and ".data.a" in r.stderr,
+              "no conflict: %r" % r.stderr)
+        self.c.kubectl("apply", "--server-side", "--field-manager=other", "--force-conflicts",
+                       "-f", "-", stdin=json.dumps(cm))
+        got = self.c.kjson("get", "configmap", "ssa", "-n", "demo")
+        check(got["data"] == {"a": "3"}, "forced apply: %r" % got["data"])
         # an object created by client-side apply, then applied server-side (csaupgrade path)
         self.c.kubectl("apply", "--server-side", "-f", "-", stdin=multi("1.26"))
         code, st = self.c.req("PATCH", "/api/v1/namespaces/demo/configmaps/ssa",
@@ -765,10 +803,21 @@ class Suite:
         code, st = self.c.req("GET", "/api/v1/namespaces", https=True, token="wrong")
         check(code == 401 and st["reason"] == "Unauthorized" and st["kind"] == "Status",
               "%d %r" % (code, st))
-        code, _ = self.c.req("GET", "/api/v1/namespaces", https=True)
-        check(code == 401, "no token: %d" % code)
+        code, st = self.c.req("GET", "/api/v1/namespaces", https=True)
+        check(code == 403 and st["reason"] == "Forbidden", "anonymous: %d" % code)
+        code, v = self.c.req("GET", "/version", https=True)
+        check(code == 200 and v["minor"] == str(self.c.minor), "anonymous /version: %d" % code)
         code, lst = self.c.req("GET", "/api/v1/namespaces", https=True, token=self.c.token)
         check(code == 200 and lst["kind"] == "NamespaceList", "good token: %d" % code)
+        # token rotation (test hook): only the new token is accepted
+        self.c.req("PUT", "/_fake/config", {"tokens": ["rotated"]})
+        try:
+            code, _ = self.c.req("GET", "/api/v1/namespaces", https=True, token=self.c.token)
+            check(code == 401, "old token after rotation: %d" % code)
+            code, _ = self.c.req("GET", "/api/v1/namespaces", https=True, token="rotated")
+            check(code == 200, "new token after rotation: %d" % code)
+        finally:
+            self.c.req("PUT", "/_fake/config", {"tokens": None})
 
     # deployment failure injection
     def test_deployment_stall_past_deadline(self):
@@ -898,8 +947,9 @@ def smoke(root, minor):
     c.start()
     try:
         c.kubectl("apply", "-f", "-", stdin=multi())
-        uas = {x["ua"].split()[0] for x in c.log_lines() if x.get("ua")}
-        check(uas == {"kubectl/v1.%d.%s" % (minor, u.split(".", 2)[2]) for u in uas} and uas,
+        uas = {x["ua"].split()[0] for x in c.log_lines()
+               if (x.get("ua") or "").startswith("kubectl/")}
+        check(uas and all(u.startswith("kubectl/v1.%d." % minor) for u in uas),
               "user agents %r" % uas)
         c.kubectl("wait", "--for=condition=Established", "crd/clairdeployments.example.com",
                   "--timeout=10s")
@@ -949,7 +999,7 @@ def main():
         order = ["version_pinned", "openapi_v2_empty_protobuf", "discovery_api_resources",
                  "apply_multidoc", "crd_established_then_cr", "get_json_server_fields",
                  "apply_again_noop", "apply_again_changed", "patch_merge_generation",
-                 "patch_strategic", "status_subresource", "wait_available",
+                 "patch_json", "patch_strategic", "status_subresource", "wait_available",
                  "wait_observed_generation", "get_watch", "server_side_apply",
                  "stale_update_409", "lease_rules", "error_status_objects", "label_selectors",
                  "list_limit_continue", "watch_from_rv", "watch_bookmarks",

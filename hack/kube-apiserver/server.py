@@ -589,27 +589,114 @@ def smp_merge_list(orig, plist, mk, path, kind):
     return out
 
 
-def fields_v1(obj, path=()):
-    """A well-formed (approximate) FieldsV1 set for a managedFields entry."""
+def fields_v1(obj, kind="", path=()):
+    """The FieldsV1 set of an applied configuration (maps by key, keyed lists by merge key,
+    every other list atomic)."""
     out = {}
     if isinstance(obj, dict):
         for k, v in obj.items():
             if path == () and k in ("apiVersion", "kind"):
                 continue
-            if path == ("metadata",) and k in ("name", "namespace"):
+            if path == ("metadata",) and k in ("name", "namespace", "resourceVersion",
+                                               "managedFields"):
                 continue
             if isinstance(v, dict) and v:
-                out["f:" + k] = fields_v1(v, path + (k,))
-            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-                mk = smp_merge_key(path + (k,), "")
+                out["f:" + k] = fields_v1(v, kind, path + (k,))
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v) and \
+                    smp_merge_key(path + (k,), kind) not in (None, PRIMITIVE_MERGE) and \
+                    all(smp_merge_key(path + (k,), kind) in x for x in v):
+                mk = smp_merge_key(path + (k,), kind)
                 sub = {}
                 for x in v:
-                    if mk and mk != PRIMITIVE_MERGE and mk in x:
-                        sub["k:" + json.dumps({mk: x[mk]}, separators=(",", ":"))] = \
-                            dict(fields_v1(x, path + (k,)), **{".": {}})
+                    sub["k:" + json.dumps({mk: x[mk]}, separators=(",", ":"))] = \
+                        dict(fields_v1(x, kind, path + (k,)), **{".": {}})
                 out["f:" + k] = sub
             else:
                 out["f:" + k] = {}
+    return out
+
+
+def _fs_step(cur, tok):
+    """One FieldsV1 path step in an object: (found, value, container, index-or-key)."""
+    if tok.startswith("f:"):
+        if isinstance(cur, dict) and tok[2:] in cur:
+            return True, cur[tok[2:]], cur, tok[2:]
+        return False, None, None, None
+    if tok.startswith("k:") and isinstance(cur, list):
+        try:
+            key = json.loads(tok[2:])
+        except ValueError:
+            return False, None, None, None
+        for i, item in enumerate(cur):
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in key.items()):
+                return True, item, cur, i
+    return False, None, None, None
+
+
+def fs_get(obj, path):
+    cur = obj
+    for tok in path:
+        ok, cur, _, _ = _fs_step(cur, tok)
+        if not ok:
+            return False, None
+    return True, cur
+
+
+def fs_remove(obj, path):
+    cur, parent, where = obj, None, None
+    for tok in path:
+        ok, cur, parent, where = _fs_step(cur, tok)
+        if not ok:
+            return
+    if parent is not None:
+        del parent[where]
+
+
+def fs_has(fs, path):
+    cur = fs
+    for tok in path:
+        if not isinstance(cur, dict) or tok not in cur:
+            return False
+        cur = cur[tok]
+    return True
+
+
+def fs_leaves(fs, path=()):
+    for k, v in fs.items():
+        if k == ".":
+            continue
+        if isinstance(v, dict) and set(v) - {"."}:
+            yield from fs_leaves(v, path + (k,))
+        else:
+            yield path + (k,)
+
+
+def fs_prune(obj, prev, new, others, path=()):
+    """Remove from OBJ the fields PREV applied that NEW no longer applies (unless another
+    applier owns them)."""
+    for k, sub in prev.items():
+        if k == ".":
+            continue
+        p = path + (k,)
+        nsub = new.get(k) if isinstance(new, dict) else None
+        if nsub is None:
+            if k.startswith("k:") or not (isinstance(sub, dict) and set(sub) - {"."}):
+                if not any(fs_has(o, p) for o in others):
+                    fs_remove(obj, p)
+            else:
+                fs_prune(obj, sub, {}, others, p)
+        elif isinstance(sub, dict):
+            fs_prune(obj, sub, nsub, others, p)
+
+
+def fs_path_str(path):
+    out = ""
+    for tok in path:
+        if tok.startswith("f:"):
+            out += "." + tok[2:]
+        else:
+            key = json.loads(tok[2:])
+            out += "[" + ",".join("%s=%s" % (k, json.dumps(v)) for k, v in key.items()) + "]"
     return out
 
 
@@ -742,7 +829,7 @@ class Store:
         self.dirty = False
         self.config = {"deploymentReadySeconds": opts.deployment_delay,
                        "gcDelaySeconds": 0.0, "stallDeployments": [],
-                       "bookmarkIntervalSeconds": 5.0}
+                       "bookmarkIntervalSeconds": 5.0, "namespaceCleanupDelaySeconds": 0.5}
         self.rollouts = {}         # deployment key -> [generation, start time]
         self.gc_wake = threading.Event()
         for r in builtin_resources():
@@ -1380,9 +1467,11 @@ class Api:
             raise bad_request("the name of the object (%s) does not match the name on the URL "
                               "(%s)" % (amd["name"], name))
         amd["name"] = name
+        applied = strip_directives(applied)
+        new_set = fields_v1(applied, res.kind)
         entry = {"manager": manager, "operation": "Apply", "apiVersion": res.gv(version),
-                 "time": now_ts(), "fieldsType": "FieldsV1",
-                 "fieldsV1": fields_v1(strip_directives(applied))}
+                 "time": now_ts(), "fieldsType": "FieldsV1", "fieldsV1": new_set}
+        force = params.get("force") in ("true", "1")
         if sub:
             entry["subresource"] = sub
         with self.s.lock:
@@ -1402,12 +1491,38 @@ class Api:
             if rv and rv != old["metadata"]["resourceVersion"]:
                 raise conflict(res, name)
             cur = self._out(res, old, version)
-            new = smp_apply(cur, strip_directives(applied), (), res.kind) if res.smp else \
-                merge_patch(cur, strip_directives(applied))
-            mfs = [m for m in (old["metadata"].get("managedFields") or [])
-                   if not (m.get("manager") == manager and m.get("operation") == "Apply"
-                           and m.get("subresource") == entry.get("subresource"))]
-            new["metadata"]["managedFields"] = mfs + [entry]
+            mine = lambda m: (m.get("manager") == manager and  # noqa: E731
+                              m.get("operation") == "Apply" and
+                              m.get("subresource") == entry.get("subresource"))
+            mfs = copy.deepcopy(old["metadata"].get("managedFields") or [])
+            prev = next((m.get("fieldsV1") or {} for m in mfs if mine(m)), {})
+            others = [m for m in mfs if not mine(m) and m.get("operation") == "Apply"
+                      and m.get("subresource") == entry.get("subresource")]
+            # conflicts: a field another applier owns, set here to a different value
+            causes = []
+            for path in fs_leaves(new_set):
+                owners = [m for m in others if fs_has(m.get("fieldsV1") or {}, path)]
+                if not owners or fs_get(cur, path) == fs_get(applied, path):
+                    continue
+                if force:
+                    for m in owners:
+                        fs_remove(m.get("fieldsV1") or {}, path)
+                    continue
+                for m in owners:
+                    causes.append({"reason": "FieldManagerConflict",
+                                   "message": 'conflict with "%s"' % m["manager"],
+                                   "field": fs_path_str(path)})
+            if causes:
+                msg = "Apply failed with %d conflict%s: %s" % (
+                    len(causes), "" if len(causes) == 1 else "s",
+                    "\n".join("%s: %s" % (c["message"], c["field"]) for c in causes))
+                d = err_details(res, name)
+                d["causes"] = causes
+                raise ApiError(409, "Conflict", msg, d)
+            fs_prune(cur, prev, new_set, [m.get("fieldsV1") or {} for m in others])
+            new = smp_apply(cur, applied, (), res.kind) if res.smp else \
+                merge_patch(cur, applied)
+            new["metadata"]["managedFields"] = [m for m in mfs if not mine(m)] + [entry]
             out = self._write(res, version, old, new, sub)
             return out, 200
 
@@ -1570,6 +1685,7 @@ class Controllers:
         self.s = store
         self.api = api
         self.stop = threading.Event()
+        self.ns_deleting = {}      # namespace uid -> monotonic time the deletion was seen
 
     def start(self):
         for fn in (self.gc_loop, self.deploy_loop):
@@ -1577,7 +1693,7 @@ class Controllers:
 
     def gc_loop(self):
         while not self.stop.is_set():
-            self.s.gc_wake.wait(1.0)
+            self.s.gc_wake.wait(0.1 if self.ns_deleting else 1.0)
             self.s.gc_wake.clear()
             delay = float(self.s.config.get("gcDelaySeconds") or 0)
             if delay > 0:
@@ -1628,6 +1744,11 @@ class Controllers:
                         self.api._write(res, res.versions[0], o, new, None)
                         changed = True
                 if res.kind == "Namespace" and md.get("deletionTimestamp"):
+                    # like the namespace controller, start the cleanup a little later
+                    t0 = self.ns_deleting.setdefault(md["uid"], time.monotonic())
+                    if time.monotonic() - t0 < float(
+                            self.s.config.get("namespaceCleanupDelaySeconds") or 0):
+                        continue
                     inside = [(kk, oo) for kk, oo in self.s.objects.items()
                               if kk[1] == md["name"] and kk[0] != "/namespaces"]
                     for kk, oo in inside:
@@ -1636,6 +1757,7 @@ class Controllers:
                             changed = True
                     if not inside and not md.get("finalizers"):
                         self.s._remove(res, o)
+                        self.ns_deleting.pop(md["uid"], None)
                         changed = True
         return changed
 
@@ -1858,11 +1980,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ctx = self.server.ctx
         try:
             body = self.read_body()
-            if self.server.tls:
-                auth = self.headers.get("Authorization", "")
-                if auth != "Bearer " + ctx.token:
-                    raise ApiError(401, "Unauthorized", "Unauthorized")
             u = urllib.parse.urlsplit(self.path)
+            if self.server.tls:
+                self.authenticate(u.path)
             params = {k: v[-1] for k, v in urllib.parse.parse_qs(
                 u.query, keep_blank_values=True).items()}
             self.route(method, u.path, params, body)
@@ -1878,6 +1998,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                              % e))
             except OSError:
                 self.close_connection = True
+
+    PUBLIC = ("/version", "/healthz", "/livez", "/readyz")
+
+    def authenticate(self, path):
+        """TLS listener: bearer token. A wrong token is 401; no credentials at all make the
+        request anonymous (Kubernetes' default), which may read only the public info paths."""
+        ctx = self.server.ctx
+        with ctx.store.lock:
+            tokens = ctx.store.config.get("tokens") or [ctx.token]
+        auth = self.headers.get("Authorization")
+        if auth is None:
+            if path in self.PUBLIC:
+                return
+            raise ApiError(403, "Forbidden", 'forbidden: User "system:anonymous" cannot get '
+                           'path "%s"' % path, {})
+        if not auth.startswith("Bearer ") or auth[7:].strip() not in tokens:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
 
     # --- routing
     def route(self, method, path, params, body):

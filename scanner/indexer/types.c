@@ -107,7 +107,7 @@ static int grow(void **arr, size_t n, size_t size)
 
 int scan_result_add_package(struct scan_result *r, const struct idx_package *p)
 {
-	struct idx_package q = {0};
+	struct idx_package q = {.id = p->id, .src_id = p->src_id};
 	if (grow((void **)&r->pkgs, r->n_pkgs, sizeof(*r->pkgs)) < 0)
 		return -ENOMEM;
 	DUP_OR_FAIL(q.name, p->name);
@@ -133,7 +133,7 @@ fail:
 
 int scan_result_add_distribution(struct scan_result *r, const struct idx_distribution *d)
 {
-	struct idx_distribution q = {0};
+	struct idx_distribution q = {.id = d->id};
 	if (grow((void **)&r->dists, r->n_dists, sizeof(*r->dists)) < 0)
 		return -ENOMEM;
 	DUP_OR_FAIL(q.did, d->did);
@@ -153,7 +153,7 @@ fail:
 
 int scan_result_add_repository(struct scan_result *r, const struct idx_repository *repo)
 {
-	struct idx_repository q = {0};
+	struct idx_repository q = {.id = repo->id};
 	if (grow((void **)&r->repos, r->n_repos, sizeof(*r->repos)) < 0)
 		return -ENOMEM;
 	DUP_OR_FAIL(q.name, repo->name);

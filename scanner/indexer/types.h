@@ -47,6 +47,7 @@ const struct layer_file *layer_files_get(const struct layer_files *f, const char
 /* ---- scanner results ---- */
 
 struct idx_package {
+	int64_t id, src_id; /* database row ids once stored (0 before); scanners leave them 0 */
 	char *name;
 	char *version;
 	char *kind; /* "binary" or "source" */
@@ -65,6 +66,7 @@ struct idx_package {
 };
 
 struct idx_distribution {
+	int64_t id; /* database row id once stored */
 	char *did;
 	char *name;
 	char *version;
@@ -76,6 +78,7 @@ struct idx_distribution {
 };
 
 struct idx_repository {
+	int64_t id; /* database row id once stored */
 	char *name;
 	char *key;
 	char *uri;
