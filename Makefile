@@ -110,6 +110,72 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		--suppress=missingIncludeSystem -I. common scanner controller
 
+# --- fuzz (owned by the fuzz work) ---
+# Every parser has a fuzz target fuzz/<name>_fuzz.c (LLVMFuzzerTestOneInput) with a seed corpus
+# in fuzz/corpus/<name>/.
+#   make tests-build  also builds $(BUILD)/tests/fuzz/<name>_fuzz_test: fuzz/replay.c runs the
+#                     target once per corpus file (cmocka-style summary, one test per file), so
+#                     `make test` replays every corpus with the normal (and SAN=1) flags
+#   make fuzz         builds each target with clang -fsanitize=fuzzer,address,undefined into
+#                     build/fuzz/ and runs it FUZZ_SECONDS (default 60) on its corpus; new corpus
+#                     entries go to build/fuzz/corpus/<name>/, crashes to build/fuzz/<name>-crash-*
+#                     (needs clang and libFuzzer: Debian clang-14 libclang-rt-14-dev)
+#   make fuzz FUZZ_TARGETS=jwt FUZZ_SECONDS=600     one target, longer
+FUZZ_TARGETS ?= config dsn http jwt version
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?= -max_len=16384 -timeout=20 -rss_limit_mb=4096
+FUZZ_BUILD := build/fuzz
+FUZZ_CC ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null))
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_ALL := config dsn http jwt version
+# the replay binaries link the whole scanner library, so only when DIRS covers it
+ifneq ($(filter common,$(DIRS)),)
+ifneq ($(filter scanner,$(DIRS)),)
+FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/tests/fuzz/%_fuzz_test,$(FUZZ_ALL))
+endif
+endif
+
+$(BUILD)/obj/fuzz/replay-%.o: fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_CORPUS_DIR=\"fuzz/corpus/$*\" -c $< -o $@
+
+$(FUZZ_REPLAY_BINS): $(BUILD)/tests/fuzz/%_fuzz_test: $(BUILD)/obj/fuzz/replay-%.o $(BUILD)/obj/fuzz/%_fuzz.o $(SCANNER_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests-build: $(FUZZ_REPLAY_BINS)
+
+# libFuzzer binaries (built by the recursive make below, inside BUILD=build/fuzz)
+$(BUILD)/%_fuzz: $(BUILD)/obj/fuzz/%_fuzz.o $(SCANNER_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.PHONY: fuzz-bins
+fuzz-bins: $(patsubst %,$(BUILD)/%_fuzz,$(FUZZ_TARGETS))
+
+fuzz:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz: clang not found; install the Debian packages clang-14 and libclang-rt-14-dev" \
+			"(apt-get install clang-14 libclang-rt-14-dev)"; exit 1; fi
+	@mkdir -p $(FUZZ_BUILD)
+	@printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+		> $(FUZZ_BUILD)/probe.c
+	@if ! $(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(FUZZ_BUILD)/probe.c -o $(FUZZ_BUILD)/probe 2>/dev/null; then \
+		echo "make fuzz: $(FUZZ_CC) cannot link -fsanitize=fuzzer,address,undefined; install the Debian" \
+			"packages clang-14 and libclang-rt-14-dev (apt-get install clang-14 libclang-rt-14-dev)"; exit 1; fi
+	$(MAKE) --no-print-directory SAN=0 DIRS="common scanner" BUILD=$(FUZZ_BUILD) BIN=$(FUZZ_BUILD)/bin \
+		CC=$(FUZZ_CC) OPT="-O1 -g" SANFLAGS="$(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link" \
+		EXTRA_CFLAGS="-Wno-unknown-warning-option" FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-bins
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_BUILD)/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_FLAGS) \
+			-artifact_prefix=$(FUZZ_BUILD)/$$t- $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t \
+			|| failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make fuzz: failing targets:$$failed (inputs: $(FUZZ_BUILD)/<target>-crash-*)"; exit 1; fi; \
+	echo "make fuzz: no crashes in$(patsubst %, %,$(FUZZ_TARGETS))"
+# --- end fuzz ---
+
 clean:
 	rm -rf build bin
 

@@ -96,10 +96,12 @@ void log_redact_dsn(const char *dsn, char *out, size_t outlen)
 
 	if (!outlen)
 		return;
-#define PUT(c)                             \
-	do {                               \
-		if (o + 1 < outlen)        \
-			out[o++] = (c);    \
+	/* the argument is always evaluated (it advances p), even when out is full */
+#define PUT(c)                              \
+	do {                                \
+		char c_ = (c);              \
+		if (o + 1 < outlen)         \
+			out[o++] = c_;      \
 	} while (0)
 	if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0) {
 		const char *scheme_end = strstr(dsn, "://") + 3;

@@ -64,6 +64,19 @@ static void test_redact_url(void **state)
 	assert_string_equal(out, "host=a password=REDACTED user=b");
 }
 
+/* a full output buffer must not stall the scan (found by fuzz/dsn_fuzz) */
+static void test_redact_small_buffer(void **state)
+{
+	char out[8];
+	(void)state;
+	log_redact_dsn("host=a pool_max_conns=-1 password='x y'", out, 1);
+	assert_string_equal(out, "");
+	log_redact_dsn("postgres://u:pw@h/db?password=x", out, sizeof(out));
+	assert_int_equal(strlen(out), 7);
+	log_redact_dsn("host=abcdefghijkl 'quoted value' password=secret", out, sizeof(out));
+	assert_int_equal(strlen(out), 7);
+}
+
 static void test_levels(void **state)
 {
 	enum log_level l;
@@ -82,6 +95,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_redact_url),
+		cmocka_unit_test(test_redact_small_buffer),
 		cmocka_unit_test(test_levels),
 	};
 	int r = cmocka_run_group_tests_name("common/log", tests, NULL, NULL);

@@ -9,7 +9,9 @@ PKGS=(
   libarchive-dev libssl-dev libxml2-dev libsqlite3-dev librabbitmq-dev libzstd-dev
   libcmocka-dev
   postgresql postgresql-contrib
-  python3 python3-yaml
+  python3 python3-yaml python3-bsddb3
+  zstd rpm db5.3-util xxd
+  debootstrap umoci skopeo docker-registry
   wrk nginx-light
 )
 
@@ -26,8 +28,10 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx must not keep running as a system service: benchmarks start their own.
-  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
-  $SUDO service nginx stop >/dev/null 2>&1 || true
+  # nginx and the registry must not keep running as system services: tests start their own.
+  for svc in nginx docker-registry; do
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
 fi
 echo "deps: all ${#PKGS[@]} packages present"

@@ -23,18 +23,30 @@ dir=${2:-}
   echo "usage: $0 start|stop|restart|run DIR [--minor N] [--persist] [--token T]" >&2; exit 2; }
 shift 2
 
+# alive and not a zombie (an exited server may wait a while for init to reap it)
+alive() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# our server, not another process that reused the pid
+ours() {
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q "kube-apiserver/server.py"
+}
+
 stop() {
   local pidf="$dir/pid"
   [ -f "$pidf" ] || return 0
   local pid
   pid=$(cat "$pidf")
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid" && ours "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
+      alive "$pid" || break
+      sleep 0.05
     done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$pidf"
 }
@@ -42,7 +54,7 @@ stop() {
 start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+  if [ -f "$dir/pid" ] && alive "$(cat "$dir/pid")" && ours "$(cat "$dir/pid")"; then
     echo "kube-apiserver.sh: already running in $dir (pid $(cat "$dir/pid"))" >&2; return 1
   fi
   rm -f "$dir/pid" "$dir/ready"
@@ -50,7 +62,7 @@ start() {
   nohup "$py" "$server" --dir "$dir" "$@" >>"$dir/server.log" 2>&1 </dev/null &
   local pid=$!
   for _ in $(seq 1 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       echo "kube-apiserver.sh: server exited; see $dir/server.log" >&2
       tail -20 "$dir/server.log" >&2 || true
       return 1

@@ -7,7 +7,7 @@ Raw REST checks use urllib.  Each check is one test; the last line is "N passed,
 
 Environment: KUBE_TEST_MINOR (default 32) pins the main run; KUBE_TEST_MATRIX (default
 "27 28 29 30 31 33", "" to skip) adds a smoke run (apply, wait, server-side apply, delete) per
-other kubectl minor.
+other kubectl minor; KUBE_TEST_FULL_MATRIX=1 runs the whole suite per minor instead (~3-4 min).
 """
 import base64
 import json
@@ -28,6 +28,8 @@ SCRIPT = os.path.join(os.path.dirname(HERE), "kube-apiserver.sh")
 MINOR = int(os.environ.get("KUBE_TEST_MINOR", "32"))
 MATRIX = [int(x) for x in os.environ.get("KUBE_TEST_MATRIX", "27 28 29 30 31 33").split()
           if int(x) != MINOR]
+
+FULL_MATRIX = os.environ.get("KUBE_TEST_FULL_MATRIX") == "1"  # whole suite per minor (slow)
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -197,6 +199,9 @@ spec:
     served: true
     storage: true
     subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 """
@@ -455,6 +460,36 @@ class Suite:
         check(st["replicas"] == st["availableReplicas"] == st["readyReplicas"] == 2, repr(st))
         conds = {c["type"]: c for c in st["conditions"]}
         check(conds["Progressing"]["reason"] == "NewReplicaSetAvailable", repr(conds))
+
+    # server-side printing: kubectl's default output is a Table from the server
+    def test_kubectl_get_table(self):
+        def rows(*args):
+            out = self.c.kubectl("get", *args).stdout
+            return [line.split() for line in out.splitlines() if line.strip()]
+        r = rows("deployment", "web", "-n", "demo")
+        check(r[0] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] and
+              r[1][:4] == ["web", "2/2", "2", "2"], "deployment table %r" % r)
+        r = rows("deployment", "web", "-n", "demo", "-o", "wide")
+        check(r[0][5:] == ["CONTAINERS", "IMAGES", "SELECTOR"] and
+              r[1][5:] == ["web", "nginx:1.26", "app=web"], "wide %r" % r)
+        r = rows("service", "web", "-n", "demo")
+        check(r[0] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"] and
+              r[1][1] == "ClusterIP" and r[1][2].startswith("10.96.") and
+              r[1][4] == "80/TCP,9090/TCP",
+              "service table %r" % r)
+        r = rows("secret", "creds", "-n", "demo")
+        check(r[0] == ["NAME", "TYPE", "DATA", "AGE"] and r[1][:3] == ["creds", "Opaque", "1"],
+              "secret table %r" % r)
+        r = rows("clair", "-n", "demo")
+        check(r[0] == ["NAME", "REPLICAS", "AGE"] and r[1][:2] == ["demo", "3"],
+              "CR additionalPrinterColumns %r" % r)
+        r = rows("crd")
+        check(r[0] == ["NAME", "CREATED", "AT"] and
+              r[1][0] == "clairdeployments.example.com", "crd table %r" % r)
+        r = rows("serviceaccounts,configmaps", "-n", "demo", "-o", "name")
+        flat = [x[0] for x in r]
+        check("serviceaccount/default" in flat and "configmap/kube-root-ca.crt" in flat,
+              "per-namespace defaults %r" % flat)
 
     # 14 / observedGeneration matters to kubectl wait (1.27+)
     def test_wait_observed_generation(self):
@@ -790,6 +825,130 @@ class Suite:
         check(st["kind"] == "Status" and st["code"] == 410 and st["reason"] == "Expired" and
               st["message"].startswith("too old resource version: %s" % old), repr(st))
 
+    # 21 / kubectl wait relists and re-watches after its watch gets ERROR 410
+    def test_wait_survives_410(self):
+        self.c.kubectl("create", "configmap", "w410", "-n", "demo")
+        n0 = len(self.c.log_lines())
+        cmd = ["kubectl", "--kubeconfig", self.c.kubeconfig, "--cache-dir", self.c.cache,
+               "wait", "--for=jsonpath={.data.ready}=yes", "configmap/w410", "-n", "demo",
+               "--timeout=30s"]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            def watches():
+                return [x for x in self.c.log_lines()[n0:]
+                        if "watch=true" in x["path"] and "w410" in x["path"]]
+            poll(watches, 20, "kubectl's watch")
+            code, _ = self.c.req("POST", "/_fake/expire-watches")
+            check(code == 200, "expire %d" % code)
+            poll(lambda: len(watches()) >= 2, 20, "kubectl to re-watch after 410")
+            self.c.kubectl("patch", "configmap", "w410", "-n", "demo", "--type=merge", "-p",
+                           '{"data":{"ready":"yes"}}')
+            out, err = p.communicate(timeout=30)
+            check(p.returncode == 0 and "condition met" in out, "wait: %r %r" % (out, err))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    # kubectl's typed generators send protobuf bodies
+    def test_kubectl_create_protobuf(self):
+        self.c.kubectl("create", "deployment", "gen", "-n", "demo", "--image=nginx:1.25",
+                       "--replicas=0", "--port=8080")
+        d = self.c.kjson("get", "deployment", "gen", "-n", "demo")
+        ctr = d["spec"]["template"]["spec"]["containers"][0]
+        check(d["spec"]["replicas"] == 0 and d["spec"]["selector"] ==
+              {"matchLabels": {"app": "gen"}} and ctr["image"] == "nginx:1.25" and
+              ctr["ports"][0]["containerPort"] == 8080, "deployment %r" % d["spec"])
+        self.c.kubectl("scale", "deployment", "gen", "-n", "demo", "--replicas=2")
+        self.c.kubectl("wait", "--for=jsonpath={.status.readyReplicas}=2", "deployment/gen",
+                       "-n", "demo", "--timeout=20s")
+        self.c.kubectl("create", "service", "nodeport", "gen", "-n", "demo", "--tcp=80:http",
+                       "--node-port=30080")
+        svc = self.c.kjson("get", "service", "gen", "-n", "demo")
+        check(svc["spec"]["ports"][0] == {"name": "80-http", "port": 80, "targetPort": "http",
+                                          "nodePort": 30080, "protocol": "TCP"} and
+              svc["spec"]["type"] == "NodePort", "service %r" % svc["spec"])
+        self.c.kubectl("create", "job", "gen", "-n", "demo", "--image=busybox:1", "--",
+                       "echo", "hi")
+        j = self.c.kjson("get", "job", "gen", "-n", "demo")
+        check(j["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"] and
+              j["spec"]["template"]["spec"]["restartPolicy"] == "Never", "job %r" % j["spec"])
+        self.c.kubectl("create", "secret", "generic", "gen", "-n", "demo",
+                       "--from-literal=bin=\u00ff", "--type=example.com/x")
+        sec = self.c.kjson("get", "secret", "gen", "-n", "demo")
+        check(base64.b64decode(sec["data"]["bin"]) == "\u00ff".encode() and
+              sec["type"] == "example.com/x", "secret %r" % sec)
+        self.c.kubectl("create", "serviceaccount", "gen", "-n", "demo")
+        self.c.kubectl("create", "configmap", "gen", "-n", "demo", "--from-literal=k=v")
+        check(self.c.kjson("get", "configmap", "gen", "-n", "demo")["data"] == {"k": "v"},
+              "configmap")
+        for kind in ("deployment", "service", "job", "secret", "serviceaccount", "configmap"):
+            self.c.kubectl("delete", kind, "gen", "-n", "demo")
+        ct = {x["ct"] for x in self.c.log_lines() if x["method"] == "POST" and
+              "fieldManager=kubectl-create" in x["path"]}
+        # kubectl 1.32+ sends protobuf here; 1.27-1.31 send JSON
+        want = "application/vnd.kubernetes.protobuf" if self.c.minor >= 32 else \
+            "application/json"
+        check(want in ct, "expected %s, saw %r" % (want, ct))
+
+    # misc kinds: Events (field selectors), PDBs, CRs without the status subresource, 422s
+    def test_misc_kinds(self):
+        ev = {"apiVersion": "v1", "kind": "Event",
+              "metadata": {"name": "web.1", "namespace": "demo"},
+              "involvedObject": {"kind": "Deployment", "name": "web", "namespace": "demo"},
+              "reason": "Scaled", "message": "scaled", "type": "Normal"}
+        code, _ = self.c.req("POST", "/api/v1/namespaces/demo/events", ev)
+        check(code == 201, "event create %d" % code)
+        r = self.c.kubectl("get", "events", "-n", "demo", "--field-selector",
+                           "involvedObject.name=web,reason=Scaled", "-o", "name")
+        check(r.stdout.split() == ["event/web.1"], "events: %r" % r.stdout)
+        pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+               "metadata": {"name": "web", "namespace": "demo"},
+               "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}}
+        self.c.kubectl("apply", "-f", "-", stdin=json.dumps(pdb))
+        got = self.c.kjson("get", "pdb", "web", "-n", "demo")
+        check(got["spec"]["minAvailable"] == 1 and got["metadata"]["generation"] == 1, "pdb")
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "widgets.example.org"},
+               "spec": {"group": "example.org", "scope": "Cluster",
+                        "names": {"plural": "widgets", "kind": "Widget"},
+                        "versions": [{"name": "v1", "served": True, "storage": True,
+                                      "schema": {"openAPIV3Schema": {
+                                          "type": "object",
+                                          "x-kubernetes-preserve-unknown-fields": True}}}]}}
+        self.c.kubectl("apply", "-f", "-", stdin=json.dumps(crd))
+        self.c.kubectl("wait", "--for=condition=Established", "crd/widgets.example.org",
+                       "--timeout=10s")
+        w = {"apiVersion": "example.org/v1", "kind": "Widget", "metadata": {"name": "w"},
+             "spec": {"a": 1}, "status": {"s": 1}}
+        code, obj = self.c.req("POST", "/apis/example.org/v1/widgets", w)
+        check(code == 201 and obj["status"] == {"s": 1}, "status dropped without subresource")
+        code, _ = self.c.req("GET", "/apis/example.org/v1/widgets/w/status")
+        check(code == 404, "/status without subresource: %d" % code)
+        obj["status"] = {"s": 2}
+        code, obj2 = self.c.req("PUT", "/apis/example.org/v1/widgets/w", obj)
+        check(code == 200 and obj2["metadata"]["generation"] == 2, "status is spec-like here")
+        del obj2["metadata"]["resourceVersion"]
+        code, st = self.c.req("PUT", "/apis/example.org/v1/widgets/w", obj2)
+        check(code == 422 and st["reason"] == "Invalid", "CR PUT without RV: %d" % code)
+        r = self.c.kubectl("get", "widgets", "-o", "name")
+        check(r.stdout.split() == ["widget.example.org/w"], r.stdout)
+        # dryRun=All answers like a write but stores nothing
+        rv0 = self.c.req("GET", "/api/v1/namespaces/demo/configmaps")[1]["metadata"][
+            "resourceVersion"]
+        r = self.c.kubectl("create", "configmap", "dry", "-n", "demo", "--dry-run=server",
+                           "-o", "json")
+        dry = json.loads(r.stdout)["metadata"]
+        check(dry.get("uid") and not dry.get("resourceVersion"), "dry-run answer %r" % dry)
+        self.c.kubectl("delete", "deployment", "web", "-n", "demo", "--dry-run=server")
+        check(self.c.req("GET", "/api/v1/namespaces/demo/configmaps/dry")[0] == 404,
+              "dry-run create stored")
+        check(self.c.req("GET", "/apis/apps/v1/namespaces/demo/deployments/web")[0] == 200,
+              "dry-run delete deleted")
+        rv1 = self.c.req("GET", "/api/v1/namespaces/demo/configmaps")[1]["metadata"][
+            "resourceVersion"]
+        check(rv0 == rv1, "dry-run moved the resourceVersion")
+
     # 35 / auth over TLS
     def test_auth_wrong_token(self):
         with open(self.c.kubeconfig) as f:
@@ -883,6 +1042,22 @@ class Suite:
               "foregroundDeletion" in o["metadata"]["finalizers"], "foreground %r" % o)
         poll(lambda: self.c.req("GET", base + "/owner2")[0] == 404, 10, "owner2 to go")
         check(self.c.req("GET", base + "/dep2")[0] == 404, "dep2 still there")
+        # row 27: an owner in another namespace is invalid, so the dependent is collected
+        code, far = self.c.req("POST", "/api/v1/namespaces/default/configmaps",
+                               {"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": "far-owner"}})
+        mk("dep3", far)
+        poll(lambda: self.c.req("GET", base + "/dep3")[0] == 404, 10, "dep3 to be collected")
+        check(self.c.req("GET", "/api/v1/namespaces/default/configmaps/far-owner")[0] == 200,
+              "far owner deleted")
+        # deletecollection with a label selector
+        for n in ("dc1", "dc2"):
+            self.c.req("POST", base, {"apiVersion": "v1", "kind": "ConfigMap",
+                                      "metadata": {"name": n, "labels": {"dc": "yes"}}})
+        code, _ = self.c.req("DELETE", base + "?labelSelector=dc%3Dyes")
+        check(code == 200, "deletecollection %d" % code)
+        code, lst = self.c.req("GET", base + "?labelSelector=dc%3Dyes")
+        check(lst["items"] == [], "deletecollection left %r" % lst["items"])
 
     # 29 / delete responses
     def test_delete_responses(self):
@@ -995,23 +1170,36 @@ def main():
             print("FAIL start: %s" % e)
             print("0 passed, 1 failed")
             return 1
-        s = Suite(c)
         order = ["version_pinned", "openapi_v2_empty_protobuf", "discovery_api_resources",
                  "apply_multidoc", "crd_established_then_cr", "get_json_server_fields",
                  "apply_again_noop", "apply_again_changed", "patch_merge_generation",
                  "patch_json", "patch_strategic", "status_subresource", "wait_available",
-                 "wait_observed_generation", "get_watch", "server_side_apply",
-                 "stale_update_409", "lease_rules", "error_status_objects", "label_selectors",
-                 "list_limit_continue", "watch_from_rv", "watch_bookmarks",
-                 "watch_too_old_410", "auth_wrong_token", "deployment_stall_past_deadline",
+                 "kubectl_get_table", "wait_observed_generation", "get_watch",
+                 "server_side_apply", "stale_update_409", "lease_rules", "error_status_objects",
+                 "label_selectors", "list_limit_continue", "watch_from_rv", "watch_bookmarks",
+                 "watch_too_old_410", "wait_survives_410", "kubectl_create_protobuf",
+                 "misc_kinds", "auth_wrong_token", "deployment_stall_past_deadline",
                  "job_complete_on_command", "gc_foreground_orphan", "delete_responses",
                  "delete_with_finalizer", "delete_gc_owned", "namespace_delete", "crd_delete"]
+        s = Suite(c)
         for name in order:
             run_test(name, getattr(s, "test_" + name))
         c.stop()
         run_test("persistence_restart", lambda: persistence_test(root))
         for m in MATRIX:
-            run_test("smoke_kubectl_1.%d" % m, lambda m=m: smoke(root, m))
+            if not FULL_MATRIX:
+                run_test("smoke_kubectl_1.%d" % m, lambda m=m: smoke(root, m))
+                continue
+            cm = Cluster(root, m)
+            try:
+                cm.start()
+            except Fail as e:
+                run_test("start_1.%d" % m, lambda e=e: (_ for _ in ()).throw(e))
+                continue
+            sm = Suite(cm)
+            for name in order:
+                run_test("1.%d/%s" % (m, name), getattr(sm, "test_" + name))
+            cm.stop()
     finally:
         c.stop()
         if RESULTS["failed"] == 0:

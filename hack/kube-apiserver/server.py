@@ -13,7 +13,6 @@ import copy
 import datetime
 import fnmatch
 import http.server
-import ipaddress
 import json
 import os
 import random
@@ -749,7 +748,37 @@ PB_OBJECTMETA = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace"
 PB_LOCALREF = {1: ("name", "str")}
 PB_OBJREF = {1: ("kind", "str"), 2: ("namespace", "str"), 3: ("name", "str"), 4: ("uid", "str"),
              5: ("apiVersion", "str"), 6: ("resourceVersion", "str"), 7: ("fieldPath", "str")}
+PB_INTORSTR = {1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "str")}
+PB_LABELSELECTOR = {1: ("matchLabels", "map"),
+                    2: ("matchExpressions", ("list", {1: ("key", "str"), 2: ("operator", "str"),
+                                                      3: ("values", "strs")}))}
+PB_CONTAINER = {1: ("name", "str"), 2: ("image", "str"), 3: ("command", "strs"),
+                4: ("args", "strs"), 5: ("workingDir", "str"),
+                6: ("ports", ("list", {1: ("name", "str"), 2: ("hostPort", "int"),
+                                       3: ("containerPort", "int"), 4: ("protocol", "str"),
+                                       5: ("hostIP", "str")})),
+                7: ("env", ("list", {1: ("name", "str"), 2: ("value", "str")})),
+                8: ("resources", ("msg", {})), 14: ("imagePullPolicy", "str")}
+PB_PODTEMPLATE = {1: ("metadata", ("msg", PB_OBJECTMETA)),
+                  2: ("spec", ("msg", {2: ("containers", ("list", PB_CONTAINER)),
+                                       3: ("restartPolicy", "str"),
+                                       8: ("serviceAccountName", "str")}))}
 PB_KINDS = {
+    "Deployment": {1: ("metadata", ("msg", PB_OBJECTMETA)),
+                   2: ("spec", ("msg", {1: ("replicas", "int0"),
+                                        2: ("selector", ("msg", PB_LABELSELECTOR)),
+                                        3: ("template", ("msg", PB_PODTEMPLATE)),
+                                        4: ("strategy", ("msg", {1: ("type", "str")}))}))},
+    "Job": {1: ("metadata", ("msg", PB_OBJECTMETA)),
+            2: ("spec", ("msg", {1: ("parallelism", "int0"), 2: ("completions", "int0"),
+                                 6: ("template", ("msg", PB_PODTEMPLATE)),
+                                 7: ("backoffLimit", "int0")}))},
+    "Service": {1: ("metadata", ("msg", PB_OBJECTMETA)),
+                2: ("spec", ("msg", {1: ("ports", ("list", {
+                    1: ("name", "str"), 2: ("protocol", "str"), 3: ("port", "int"),
+                    4: ("targetPort", ("msg", PB_INTORSTR)), 5: ("nodePort", "int")})),
+                    2: ("selector", "map"), 3: ("clusterIP", "str"), 4: ("type", "str"),
+                    10: ("externalName", "str")}))},
     "ConfigMap": {1: ("metadata", ("msg", PB_OBJECTMETA)), 2: ("data", "map"),
                   3: ("binaryData", "map64"), 4: ("immutable", "bool")},
     "Secret": {1: ("metadata", ("msg", PB_OBJECTMETA)), 2: ("data", "map64"), 3: ("type", "str"),
@@ -774,8 +803,10 @@ def _pb_msg(data, schema):
                 out[name] = val.decode()
         elif typ == "bool":
             out[name] = bool(val)
-        elif typ == "int":
-            if val:
+        elif typ in ("int", "int0"):
+            if val >= 1 << 63:
+                val -= 1 << 64
+            if val or typ == "int0":
                 out[name] = val
         elif typ == "strs":
             out.setdefault(name, []).append(val.decode())
@@ -807,6 +838,15 @@ def decode_k8s_protobuf(body):
                            % ", ".join(sorted(PB_KINDS)))
         obj = {"apiVersion": api_version, "kind": kind}
         obj.update(_pb_msg(unk.get(2, b""), PB_KINDS[kind]))
+        for p in ((obj.get("spec") or {}).get("ports") or []):
+            tp = p.get("targetPort")
+            if isinstance(tp, dict):  # IntOrString
+                if tp.get("type") == 1:
+                    p["targetPort"] = tp.get("strVal", "")
+                elif tp.get("intVal"):
+                    p["targetPort"] = tp["intVal"]
+                else:
+                    del p["targetPort"]
         return obj
     except (ValueError, UnicodeDecodeError) as e:
         raise bad_request("the body of the request was in an unknown format: %s" % e)
@@ -816,8 +856,9 @@ def decode_k8s_protobuf(body):
 # the store
 
 class Store:
-    def __init__(self, opts):
+    def __init__(self, opts, ca_pem=""):
         self.opts = opts
+        self.ca_pem = ca_pem
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.rv = 1
@@ -831,6 +872,7 @@ class Store:
                        "gcDelaySeconds": 0.0, "stallDeployments": [],
                        "bookmarkIntervalSeconds": 5.0, "namespaceCleanupDelaySeconds": 0.5}
         self.rollouts = {}         # deployment key -> [generation, start time]
+        self.watch_epoch = 0       # bumped by the expire-watches test hook
         self.gc_wake = threading.Event()
         for r in builtin_resources():
             self.resources[r.key] = r
@@ -912,6 +954,20 @@ class Store:
             md["generation"] = 1
         self._default(res, obj, None)
         self._put(res, obj, "ADDED")
+        if res.kind == "Namespace":
+            # what the serviceaccount and root-ca-cert-publisher controllers add
+            name = md["name"]
+            self._create_raw(self.resources["/serviceaccounts"], name,
+                             {"apiVersion": "v1", "kind": "ServiceAccount",
+                              "metadata": {"name": "default"}})
+            self._create_raw(self.resources["/configmaps"], name, {
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "kube-root-ca.crt", "annotations": {
+                    "kubernetes.io/description": "Contains a CA bundle that can be used to "
+                    "verify the kube-apiserver when using internal endpoints such as the "
+                    "internal service IP or kubernetes.default.svc. No other usage is "
+                    "guaranteed across distributions of Kubernetes clusters."}},
+                "data": {"ca.crt": self.ca_pem}})
         return obj
 
     # --- CRDs
@@ -992,11 +1048,20 @@ class Store:
                     spec.setdefault("ipFamilies", ["IPv4"])
                     spec.setdefault("ipFamilyPolicy", "SingleStack")
                 spec.setdefault("internalTrafficPolicy", "Cluster")
+            oldports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                        for p in oldspec.get("ports") or [] if isinstance(p, dict)}
             for p in spec.get("ports") or []:
                 if isinstance(p, dict):
                     p.setdefault("protocol", "TCP")
                     if "port" in p:
                         p.setdefault("targetPort", p["port"])
+                    if spec.get("type") in ("NodePort", "LoadBalancer") and \
+                            not p.get("nodePort"):
+                        p["nodePort"] = oldports.get((p.get("port"), p["protocol"])) or \
+                            30000 + (self.next_ip * 7 + len(spec["ports"])) % 2768
+                        self.next_ip += 1
+            if spec.get("type") in ("NodePort", "LoadBalancer"):
+                spec.setdefault("externalTrafficPolicy", "Cluster")
             if old is None:
                 obj["status"] = {"loadBalancer": {}}
         elif kind == "PersistentVolumeClaim":
@@ -1094,13 +1159,13 @@ class Store:
         with self.lock:
             if not self.dirty:
                 return
-            data = {"rv": self.rv, "nextIP": self.next_ip,
-                    "objects": [{"resource": k[0], "object": o}
-                                for k, o in self.objects.items()]}
+            data = json.dumps({"rv": self.rv, "nextIP": self.next_ip,
+                               "objects": [{"resource": k[0], "object": o}
+                                           for k, o in self.objects.items()]})
             self.dirty = False
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(data, f)
+            f.write(data)
         os.replace(tmp, path)
 
     def load(self, path):
@@ -1362,7 +1427,8 @@ class Api:
         md = new["metadata"]
         md["resourceVersion"] = omd["resourceVersion"]
         if omd.get("deletionTimestamp"):
-            added = [f for f in md.get("finalizers") or [] if f not in (omd.get("finalizers") or [])]
+            had = omd.get("finalizers") or []
+            added = [f for f in md.get("finalizers") or [] if f not in had]
             if added:
                 raise invalid(res, name, "metadata.finalizers",
                               'metadata.finalizers: Forbidden: no new finalizers can be added if '
@@ -1788,8 +1854,11 @@ class Controllers:
                 md = o["metadata"]
                 gen = md.get("generation", 1)
                 ro = self.s.rollouts.get(k)
+                tmpl = json.dumps((o.get("spec") or {}).get("template"), sort_keys=True)
                 if ro is None or ro[0] != gen or ro[2] != md["uid"]:
-                    ro = self.s.rollouts[k] = [gen, now, md["uid"]]
+                    # a new rollout only when the pod template changed; else a scale
+                    scale_only = ro is not None and ro[2] == md["uid"] and ro[3] == tmpl
+                    ro = self.s.rollouts[k] = [gen, now, md["uid"], tmpl, scale_only]
                 ann = md.get("annotations") or {}
                 try:
                     delay = float(ann.get("kube-apiserver.test/ready-after-seconds",
@@ -1826,10 +1895,20 @@ class Controllers:
                                   'ReplicaSet "%s" has successfully progressed.' % rsname)]
                 else:
                     was_avail = (prevc.get("Available") or {}).get("status") == "True"
-                    if n:
+                    if n and ro[4]:
+                        # scaling: the pods that were available stay available
+                        up = min(old.get("availableReplicas", 0), n)
+                        st.update(replicas=n, updatedReplicas=n, readyReplicas=up,
+                                  availableReplicas=up, unavailableReplicas=n - up)
+                        for z in ("readyReplicas", "availableReplicas", "unavailableReplicas"):
+                            if not st[z]:
+                                del st[z]
+                    elif n:
                         st.update(replicas=n, updatedReplicas=n, unavailableReplicas=n)
                         if was_avail:
-                            st.update(readyReplicas=n, availableReplicas=n)
+                            # a rolling update: one old pod is still around and serving
+                            st.update(replicas=n + 1, readyReplicas=n + 1,
+                                      availableReplicas=n + 1)
                             st.pop("unavailableReplicas")
                     deadline = spec.get("progressDeadlineSeconds", 600)
                     if stalled and elapsed >= deadline:
@@ -1887,6 +1966,229 @@ class Controllers:
                      "lastTransitionTime": ts, "reason": "BackoffLimitExceeded",
                      "message": "Job has reached the specified backoff limit"}]
             return self.api._write(res, "v1", o, new, "status")
+
+
+# --------------------------------------------------------------------------------------------
+# Table responses (server-side printing for `kubectl get`)
+
+def human_duration(seconds):
+    """k8s.io/apimachinery/pkg/util/duration.HumanDuration."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return "%ds" % s
+    m = s // 60
+    if m < 10:
+        return "%dm" % m if s % 60 == 0 else "%dm%ds" % (m, s % 60)
+    if m < 180:
+        return "%dm" % m
+    h = s // 3600
+    if h < 8:
+        return "%dh" % h if m % 60 == 0 else "%dh%dm" % (h, m % 60)
+    if h < 48:
+        return "%dh" % h
+    if h < 24 * 8:
+        return "%dd" % (h // 24) if h % 24 == 0 else "%dd%dh" % (h // 24, h % 24)
+    if h < 24 * 365 * 2:
+        return "%dd" % (h // 24)
+    if h < 24 * 365 * 8:
+        y = h // (24 * 365)
+        d = (h % (24 * 365)) // 24
+        return "%dy" % y if d == 0 else "%dy%dd" % (y, d)
+    return "%dy" % (h // (24 * 365))
+
+
+def _age(o):
+    ts = parse_ts((o.get("metadata") or {}).get("creationTimestamp"))
+    return "<unknown>" if ts is None else human_duration(time.time() - ts)
+
+
+def _dig(o, path, default=None):
+    cur = o
+    for p in path.split("."):
+        if not p:
+            continue
+        cur = cur.get(p) if isinstance(cur, dict) else None
+        if cur is None:
+            return default
+    return cur
+
+
+def _selector(sel):
+    if not sel:
+        return "<none>"
+    return ",".join("%s=%s" % kv for kv in sorted(sel.items()))
+
+
+def _ports(svc):
+    out = []
+    for p in _dig(svc, "spec.ports", []) or []:
+        port = str(p.get("port"))
+        if p.get("nodePort"):
+            port += ":%d" % p["nodePort"]
+        out.append("%s/%s" % (port, p.get("protocol", "TCP")))
+    return ",".join(out) or "<none>"
+
+
+def _access_modes(modes):
+    short = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX",
+             "ReadWriteOncePod": "RWOP"}
+    return ",".join(short.get(m, m) for m in modes or [])
+
+
+def _job_status(j):
+    conds = {c.get("type"): c.get("status") for c in _dig(j, "status.conditions", []) or []}
+    if conds.get("Complete") == "True":
+        return "Complete"
+    if conds.get("Failed") == "True":
+        return "Failed"
+    if _dig(j, "metadata.deletionTimestamp"):
+        return "Terminating"
+    if _dig(j, "spec.suspend"):
+        return "Suspended"
+    return "Running"
+
+
+def _job_duration(j):
+    start = parse_ts(_dig(j, "status.startTime"))
+    if start is None:
+        return ""
+    end = parse_ts(_dig(j, "status.completionTime")) or time.time()
+    return human_duration(end - start)
+
+
+def _containers(o, field):
+    cs = _dig(o, "spec.template.spec.containers", []) or []
+    return ",".join(c.get(field, "") for c in cs)
+
+
+NAME_COL = ("Name", "string", "name", 0, lambda o: o["metadata"]["name"])
+AGE_COL = ("Age", "string", "", 0, _age)
+TABLE_COLUMNS = {
+    "Namespace": [NAME_COL, ("Status", "string", "", 0, lambda o: _dig(o, "status.phase", "")),
+                  AGE_COL],
+    "Secret": [NAME_COL, ("Type", "string", "", 0, lambda o: o.get("type", "")),
+               ("Data", "integer", "", 0, lambda o: len(o.get("data") or {})), AGE_COL],
+    "ConfigMap": [NAME_COL, ("Data", "integer", "", 0, lambda o: len(o.get("data") or {}) +
+                             len(o.get("binaryData") or {})), AGE_COL],
+    "Service": [NAME_COL, ("Type", "string", "", 0, lambda o: _dig(o, "spec.type", "")),
+                ("Cluster-IP", "string", "", 0, lambda o: _dig(o, "spec.clusterIP", "")),
+                ("External-IP", "string", "", 0, lambda o: ",".join(
+                    _dig(o, "spec.externalIPs", []) or []) or "<none>"),
+                ("Port(s)", "string", "", 0, _ports), AGE_COL,
+                ("Selector", "string", "", 1, lambda o: _selector(_dig(o, "spec.selector")))],
+    "PersistentVolumeClaim": [
+        NAME_COL, ("Status", "string", "", 0, lambda o: _dig(o, "status.phase", "")),
+        ("Volume", "string", "", 0, lambda o: _dig(o, "spec.volumeName", "")),
+        ("Capacity", "string", "", 0, lambda o: _dig(o, "status.capacity.storage", "")),
+        ("Access Modes", "string", "", 0,
+         lambda o: _access_modes(_dig(o, "status.accessModes"))),
+        ("StorageClass", "string", "", 0,
+         lambda o: _dig(o, "spec.storageClassName") or "<unset>"),
+        ("VolumeAttributesClass", "string", "", 0,
+         lambda o: _dig(o, "spec.volumeAttributesClassName") or "<unset>"),
+        AGE_COL, ("VolumeMode", "string", "", 1, lambda o: _dig(o, "spec.volumeMode", ""))],
+    "ServiceAccount": [NAME_COL, ("Secrets", "string", "", 0,
+                                  lambda o: len(o.get("secrets") or [])), AGE_COL],
+    "Event": [("Last Seen", "string", "", 0, lambda o: human_duration(
+        time.time() - (parse_ts(o.get("lastTimestamp") or o.get("eventTime") or "") or
+                       parse_ts(_dig(o, "metadata.creationTimestamp")) or time.time()))),
+              ("Type", "string", "", 0, lambda o: o.get("type", "")),
+              ("Reason", "string", "", 0, lambda o: o.get("reason", "")),
+              ("Object", "string", "", 0, lambda o: "%s/%s" % (
+                  (_dig(o, "involvedObject.kind", "") or "").lower(),
+                  _dig(o, "involvedObject.name", ""))),
+              ("Message", "string", "", 0, lambda o: (o.get("message") or "").strip())],
+    "Deployment": [NAME_COL,
+                   ("Ready", "string", "", 0, lambda o: "%d/%d" % (
+                       _dig(o, "status.readyReplicas", 0), _dig(o, "spec.replicas", 0))),
+                   ("Up-to-date", "integer", "", 0,
+                    lambda o: _dig(o, "status.updatedReplicas", 0)),
+                   ("Available", "integer", "", 0,
+                    lambda o: _dig(o, "status.availableReplicas", 0)),
+                   AGE_COL,
+                   ("Containers", "string", "", 1, lambda o: _containers(o, "name")),
+                   ("Images", "string", "", 1, lambda o: _containers(o, "image")),
+                   ("Selector", "string", "", 1,
+                    lambda o: _selector(_dig(o, "spec.selector.matchLabels")))],
+    "Job": [NAME_COL, ("Status", "string", "", 0, _job_status),
+            ("Completions", "string", "", 0, lambda o: "%d/%d" % (
+                _dig(o, "status.succeeded", 0), _dig(o, "spec.completions", 1))),
+            ("Duration", "string", "", 0, _job_duration), AGE_COL,
+            ("Containers", "string", "", 1, lambda o: _containers(o, "name")),
+            ("Images", "string", "", 1, lambda o: _containers(o, "image")),
+            ("Selector", "string", "", 1,
+             lambda o: _selector(_dig(o, "spec.selector.matchLabels")))],
+    "Lease": [NAME_COL, ("Holder", "string", "", 0,
+                         lambda o: _dig(o, "spec.holderIdentity", "")), AGE_COL],
+    "PodDisruptionBudget": [
+        NAME_COL, ("Min Available", "string", "", 0,
+                   lambda o: str(_dig(o, "spec.minAvailable", "N/A"))),
+        ("Max Unavailable", "string", "", 0,
+         lambda o: str(_dig(o, "spec.maxUnavailable", "N/A"))),
+        ("Allowed Disruptions", "integer", "", 0,
+         lambda o: _dig(o, "status.disruptionsAllowed", 0)), AGE_COL],
+    "CustomResourceDefinition": [NAME_COL, ("Created At", "date", "", 0,
+                                            lambda o: _dig(o, "metadata.creationTimestamp"))],
+}
+
+
+def _printer_columns(res, store, version):
+    if res.crd is None:
+        return TABLE_COLUMNS.get(res.kind, [NAME_COL, AGE_COL])
+    crd = store.objects.get(("apiextensions.k8s.io/customresourcedefinitions", "", res.crd))
+    ver = next((v for v in _dig(crd or {}, "spec.versions", []) or []
+                if v.get("name") == version), {})
+    cols = [NAME_COL]
+    extra = ver.get("additionalPrinterColumns") or []
+    for c in extra:
+        jp = (c.get("jsonPath") or "").strip()
+        typ = c.get("type", "string")
+
+        def cell(o, jp=jp, typ=typ):
+            v = _dig(o, jp.lstrip("."))
+            if v is None:
+                return None
+            if typ == "date":
+                return v
+            return v if typ in ("integer", "number", "boolean") else \
+                (v if isinstance(v, str) else json.dumps(v))
+        cols.append((c.get("name", ""), typ, c.get("format", ""), c.get("priority", 0), cell))
+    if not extra:
+        cols.append(AGE_COL)
+    return cols
+
+
+def to_table(res, store, version, objs, meta, include="Metadata", columns=True, gv="v1"):
+    cols = _printer_columns(res, store, version)
+    t = {"kind": "Table", "apiVersion": "meta.k8s.io/" + gv, "metadata": meta,
+         "columnDefinitions": [], "rows": []}
+    if columns:
+        t["columnDefinitions"] = [{"name": n, "type": "string" if typ == "date" else typ,
+                                   "format": fmt, "description": "", "priority": pr}
+                                  for n, typ, fmt, pr, _ in cols]
+    for o in objs:
+        cells = []
+        for n, typ, fmt, pr, fn in cols:
+            try:
+                v = fn(o)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                v = None
+            if typ == "date" and isinstance(v, str):
+                ts = parse_ts(v)
+                v = human_duration(time.time() - ts) if ts is not None else v
+            cells.append(v)
+        row = {"cells": cells}
+        if include == "Object":
+            row["object"] = o
+        elif include != "None":
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": o.get("metadata", {})}
+        t["rows"].append(row)
+    return t
 
 
 # --------------------------------------------------------------------------------------------
@@ -2113,12 +2415,62 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if res.namespaced and ns is None and name is not None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource",
                            {})
+        if method == "DELETE" and body and not params.get("dryRun"):
+            try:
+                dr = json.loads(body.decode()).get("dryRun")
+            except (ValueError, UnicodeDecodeError, AttributeError):
+                dr = None
+            if dr:
+                params = dict(params, dryRun=",".join(dr) if isinstance(dr, list) else str(dr))
+        if method != "GET" and params.get("dryRun"):
+            if params["dryRun"] != "All":
+                raise bad_request('dryRun: Unsupported value: "%s": supported values: "All"'
+                                  % params["dryRun"])
+            return self.dry_run(method, res, version, ns, name, sub, params, body)
+        return self.serve_object(method, res, version, ns, name, sub, params, body)
+
+    def dry_run(self, *args):
+        """dryRun=All: run the request, then roll the store back before anyone can see it."""
+        s = self.server.ctx.store
+        with s.lock:
+            saved = (dict(s.objects), s.rv, list(s.history), s.compacted_rv, s.next_ip,
+                     dict(s.resources), s.dirty)
+            reply = []
+            real_send = self.send_json
+            self.send_json = lambda code, obj, extra=None: reply.append((code, obj, extra))
+            try:
+                self.serve_object(*args)
+            finally:
+                del self.send_json
+                (s.objects, s.rv, s.history, s.compacted_rv, s.next_ip, s.resources,
+                 s.dirty) = saved
+        objects = saved[0]
+        for code, obj, extra in reply:
+            # nothing was persisted, so the answer carries no new resourceVersion
+            md = obj.get("metadata") if isinstance(obj, dict) else None
+            if isinstance(md, dict) and "resourceVersion" in md and obj.get("kind") != "Status":
+                res = args[1]
+                old = objects.get((res.key, md.get("namespace", ""), md.get("name")))
+                if old is not None:
+                    md["resourceVersion"] = old["metadata"]["resourceVersion"]
+                else:
+                    del md["resourceVersion"]
+            real_send(code, obj, extra)
+
+    def serve_object(self, method, res, version, ns, name, sub, params, body):
+        ctx = self.server.ctx
         api = ctx.api
         if name is None:
             if method == "GET":
                 if params.get("watch") in ("true", "1"):
                     return self.watch(res, version, ns, params)
-                return self.send_json(200, api.list(res, version, ns, params))
+                lst = api.list(res, version, ns, params)
+                tgv = self.table_gv()
+                if tgv:
+                    with ctx.store.lock:
+                        lst = to_table(res, ctx.store, version, lst["items"], lst["metadata"],
+                                       params.get("includeObject") or "Metadata", gv=tgv)
+                return self.send_json(200, lst)
             if method == "POST":
                 if res.namespaced and ns is None:
                     raise ApiError(405, "MethodNotAllowed", "the server does not allow this "
@@ -2134,7 +2486,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 p = dict(params)
                 p["fieldSelector"] = "metadata.name=" + name
                 return self.watch(res, version, ns, p)
-            return self.send_json(200, api.get(res, version, ns, name))
+            obj = api.get(res, version, ns, name)
+            tgv = self.table_gv()
+            if tgv:
+                with ctx.store.lock:
+                    obj = to_table(res, ctx.store, version, [obj],
+                                   {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                                   params.get("includeObject") or "Metadata", gv=tgv)
+            return self.send_json(200, obj)
         if method == "PUT":
             obj, code = api.update(res, version, ns, name, self.decode(body), params, sub)
             return self.send_json(code, obj)
@@ -2150,8 +2509,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the "
                        "requested resource", {})
 
+    def table_gv(self):
+        """The meta.k8s.io version of Table the client asks for first, if any."""
+        for part in (self.headers.get("Accept") or "").split(","):
+            fields = dict(x.strip().split("=", 1) for x in part.split(";")[1:] if "=" in x)
+            mt = part.split(";")[0].strip()
+            if fields.get("as") == "Table" and fields.get("g") == "meta.k8s.io" and \
+                    fields.get("v") in ("v1", "v1beta1"):
+                return fields["v"]
+            if mt in ("application/json", "*/*", "application/*"):
+                return None
+        return None
+
     def decode(self, body):
         ct = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ct == "application/vnd.kubernetes.protobuf":
+            return decode_k8s_protobuf(body)
         try:
             text = body.decode()
         except UnicodeDecodeError:
@@ -2222,12 +2595,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return False
             return ls.matches(md.get("labels")) and fs.matches(o)
 
+        tgv = self.table_gv()
+        include = params.get("includeObject") or "Metadata"
+        first_table = [True]
+
         def out(o):
-            return self.server.ctx.api._out(res, o, version)
+            o = self.server.ctx.api._out(res, o, version)
+            if tgv:
+                o = to_table(res, s, version, [o],
+                             {"resourceVersion": o["metadata"]["resourceVersion"]}, include,
+                             columns=first_table[0], gv=tgv)
+                first_table[0] = False
+            return o
 
         initial = []
         expired = None
         with s.lock:
+            epoch = s.watch_epoch
             if rv in ("", "0"):
                 last = s.rv
                 for k, o in sorted(s.objects.items()):
@@ -2260,13 +2644,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 while True:
                     nowm = time.monotonic()
                     if s.rv > last or nowm >= deadline or (bookmarks and nowm >= next_bm) or \
-                            self.server.ctx.stopping:
+                            self.server.ctx.stopping or s.watch_epoch != epoch:
                         break
                     wake = min(deadline, next_bm if bookmarks else deadline) - nowm
                     s.cond.wait(max(0.01, min(wake, 1.0)))
-                if last < s.compacted_rv:
+                if last < s.compacted_rv or s.watch_epoch != epoch:
                     gone = status_obj(410, "Expired", "too old resource version: %d (%d)"
-                                      % (last, s.compacted_rv + 1))
+                                      % (last, max(s.compacted_rv, last) + 1))
                 else:
                     lo, hi = 0, len(s.history)
                     while lo < hi:
@@ -2320,6 +2704,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     s.cond.notify_all()
             with s.lock:
                 return self.send_json(200, dict(s.config))
+        if segs == ["expire-watches"] and method == "POST":
+            with s.lock:
+                s.watch_epoch += 1
+                s.compacted_rv = s.rv
+                s.history = []
+                s.cond.notify_all()
+            return self.send_json(200, {"compactedResourceVersion": str(s.compacted_rv)})
         if segs == ["compact"] and method == "POST":
             s.compact()
             return self.send_json(200, {"compactedResourceVersion": str(s.compacted_rv)})
@@ -2361,7 +2752,12 @@ class Context:
     def __init__(self, opts):
         self.opts = opts
         self.token = opts.token
-        self.store = Store(opts)
+        try:
+            with open(os.path.join(opts.dir, "ca.crt")) as f:
+                ca_pem = f.read()
+        except OSError:
+            ca_pem = ""
+        self.store = Store(opts, ca_pem)
         self.api = Api(self.store)
         self.controllers = Controllers(self.store, self.api)
         self.stopping = False
@@ -2388,16 +2784,18 @@ def make_certs(d):
     key, crt = os.path.join(d, "server.key"), os.path.join(d, "server.crt")
     if all(os.path.exists(p) for p in (ca_key, ca_crt, key, crt)):
         return
-    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", ca_key,
          "-out", ca_crt, "-days", "3650", "-subj", "/CN=kube-apiserver-test-double-ca",
          "-addext", "basicConstraints=critical,CA:TRUE",
          "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
     csr = os.path.join(d, "server.csr")
-    run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+    run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", key, "-out", csr,
          "-subj", "/CN=kube-apiserver"])
     ext = os.path.join(d, "server.ext")
     with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                 "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:::1,"
                 "IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
                 "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n")

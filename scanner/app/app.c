@@ -11,6 +11,7 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "scanner/app/fetch.h"
 #include "scanner/app/routes.h"
 #include "scanner/db/db.h"
 #include "scanner/httpapi/http.h"
@@ -29,6 +30,8 @@ struct app {
 	struct introspect *intro;
 	struct http_server *api;
 	struct app_routes routes;
+	struct indexer *indexer;
+	struct layer_fetch_opts fetch_opts;
 
 	struct db_pool *pools[SVC_N]; /* NULL when the service does not run here */
 	int migrations[SVC_N];
@@ -187,7 +190,9 @@ int app_start(const struct clair_config *cfg, struct app **ret, struct diag *d)
 
 	app_services(cfg, run);
 	const char *dsns[SVC_N] = {cfg->indexer.connstring, cfg->matcher.connstring, cfg->notifier.connstring};
-	const int maxc[SVC_N] = {0, cfg->matcher.max_conn_pool, 0};
+	/* one connection per in-flight index request (it holds the manifest lock), plus spares */
+	int ix_conns = cfg->indexer.index_report_request_concurrency > 0 ? cfg->indexer.index_report_request_concurrency + 2 : 32;
+	const int maxc[SVC_N] = {ix_conns, cfg->matcher.max_conn_pool, 0};
 	const int mig[SVC_N] = {cfg->indexer.migrations, cfg->matcher.migrations, cfg->notifier.migrations};
 	for (int s = 0; s < SVC_N; s++) {
 		if (!run[s])
@@ -218,7 +223,22 @@ int app_start(const struct clair_config *cfg, struct app **ret, struct diag *d)
 		}
 	}
 
-	r = app_routes_init(&a->routes, cfg, a->pools[SVC_INDEXER], a->pools[SVC_MATCHER], a->pools[SVC_NOTIFIER], d);
+	if (a->pools[SVC_INDEXER]) {
+		layer_fetch_opts_default(&a->fetch_opts);
+		a->fetch_opts.airgap = cfg->indexer.airgap;
+		a->fetch_opts.extra_ca_file = cfg->tls.root_ca;
+		struct indexer_opts xo = {
+			.pool = a->pools[SVC_INDEXER],
+			.layer_concurrency = cfg->indexer.layer_scan_concurrency,
+			.fetch = app_fetch_layer,
+			.fetch_ctx = &a->fetch_opts,
+		};
+		r = indexer_new(&xo, &a->indexer, d);
+		if (r < 0)
+			goto fail;
+	}
+	r = app_routes_init(&a->routes, cfg, a->indexer, a->pools[SVC_INDEXER], a->pools[SVC_MATCHER],
+			    a->pools[SVC_NOTIFIER], d);
 	if (r < 0)
 		goto fail;
 	{
@@ -288,6 +308,7 @@ void app_free(struct app *a)
 	http_server_free(a->api);
 	introspect_free(a->intro);
 	app_routes_release(&a->routes);
+	indexer_free(a->indexer);
 	for (int s = 0; s < SVC_N; s++)
 		db_pool_free(a->pools[s]);
 	metrics_free(a->metrics);

@@ -5,27 +5,253 @@
 #include <strings.h>
 
 #include "common/log.h"
-#include "scanner/indexer/registry.h"
-#include "scanner/indexer/state.h"
+#include "scanner/indexer/manifest.h"
+
+#define IDX_PREFIX "/indexer/api/v1"
+
+/* ---- helpers ---- */
+
+static void write_json(struct http_response *w, const json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	if (!text) {
+		http_response_error(w, 500, "could not encode the response");
+		return;
+	}
+	buf_puts(&w->body, text);
+	free(text);
+}
+
+/* Picks the response media type from Accept (Clair's pickContentType, simplified: no Accept or
+ * a wildcard -> the first offer); NULL when nothing acceptable (415). */
+static const char *pick_type(const struct http_request *req, const char *vnd)
+{
+	const char *acc = http_request_header(req, "Accept");
+	if (!acc || !*acc || strstr(acc, "*/*") || strstr(acc, "application/*") || strstr(acc, vnd))
+		return vnd;
+	if (strstr(acc, "application/json"))
+		return "application/json";
+	return NULL;
+}
+
+static int etag_matches(const struct http_request *req, const char *etag)
+{
+	const char *inm = http_request_header(req, "If-None-Match");
+	return inm && strcmp(inm, etag) == 0;
+}
+
+static void state_etag(const struct app_routes *r, char *out, size_t n)
+{
+	snprintf(out, n, "\"%s\"", r->index_state);
+}
+
+/* Clair's concurrency limiter on the indexer prefix: POSTs and the index_report collection. */
+static int limit_enter(struct app_routes *r, const struct http_request *req, struct http_response *w)
+{
+	if (r->index_limit < 0)
+		return 1;
+	if (strcmp(req->method, "POST") != 0 && strcmp(req->path, IDX_PREFIX "/index_report") != 0)
+		return 1;
+	if (atomic_fetch_add(&r->index_inflight, 1) >= r->index_limit) {
+		atomic_fetch_sub(&r->index_inflight, 1);
+		http_response_error(w, 429, "server handling too many requests");
+		return 0;
+	}
+	return 2;
+}
+
+static void limit_leave(struct app_routes *r, int token)
+{
+	if (token == 2)
+		atomic_fetch_sub(&r->index_inflight, 1);
+}
+
+/* ---- indexer ---- */
 
 /* GET /indexer/api/v1/index_state: {"state":"<hex>"}, ETag "<state>", 304 on a matching
- * If-None-Match (compared as the whole header value, quotes included, as Clair does). */
+ * If-None-Match (the whole header value, quotes included, as Clair compares it). */
 static void handle_index_state(void *ctx, const struct http_request *req, struct http_response *w)
 {
 	struct app_routes *r = ctx;
 	char etag[40];
-	const char *inm;
+	const char *type;
 
-	snprintf(etag, sizeof(etag), "\"%s\"", r->index_state);
+	state_etag(r, etag, sizeof(etag));
 	http_response_header(w, "Etag", etag);
-	inm = http_request_header(req, "If-None-Match");
-	if (inm && strcmp(inm, etag) == 0) {
+	if (etag_matches(req, etag)) {
 		http_response_status(w, 304);
 		return;
 	}
-	http_response_header(w, "Content-Type", "application/vnd.clair.index_state.v1+json");
+	type = pick_type(req, "application/vnd.clair.index_state.v1+json");
+	if (!type) {
+		http_response_error(w, 415, "no acceptable content type");
+		return;
+	}
+	http_response_header(w, "Content-Type", type);
 	buf_printf(&w->body, "{\"state\":\"%s\"}", r->index_state);
 }
+
+/* POST /indexer/api/v1/index_report: index synchronously; 201 with the report. */
+static void handle_index_post(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct idx_manifest m;
+	struct diag d = {{0}};
+	json_t *rep = NULL;
+	char etag[40], hdr[512];
+	int tok, rc;
+
+	tok = limit_enter(r, req, w);
+	if (!tok)
+		return;
+	rc = idx_manifest_parse(req->body, req->body_len, &m, &d);
+	if (rc < 0) {
+		http_response_error(w, rc == -ENOMEM ? 500 : 400, "%s", d.msg);
+		goto out;
+	}
+	state_etag(r, etag, sizeof(etag));
+	snprintf(hdr, sizeof(hdr), "<" IDX_PREFIX "/index_report/%s>; rel=\"https://projectquay.io/clair/v1/index_report\"",
+		 m.hash);
+	http_response_header(w, "Link", hdr);
+	snprintf(hdr, sizeof(hdr),
+		 "</matcher/api/v1/vulnerability_report/%s>; rel=\"https://projectquay.io/clair/v1/vulnerability_report\"",
+		 m.hash);
+	http_response_header(w, "Link", hdr);
+	if (etag_matches(req, etag)) {
+		http_response_status(w, 412);
+		idx_manifest_release(&m);
+		goto out;
+	}
+	log_ctx_set("manifest", m.hash);
+	rc = indexer_index(r->indexer, &m, &rep, &d);
+	log_ctx_set("manifest", NULL);
+	if (rc < 0) {
+		http_response_error(w, 500, "failed to start scan: %s", d.msg);
+	} else {
+		http_response_status(w, 201);
+		http_response_header(w, "Etag", etag);
+		snprintf(hdr, sizeof(hdr), IDX_PREFIX "/index_report/%s", m.hash);
+		http_response_header(w, "Location", hdr);
+		http_response_header(w, "Content-Type", "application/json");
+		write_json(w, rep);
+	}
+	json_decref(rep);
+	idx_manifest_release(&m);
+out:
+	limit_leave(r, tok);
+}
+
+/* GET /indexer/api/v1/index_report/{digest} */
+static void handle_index_get(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	char etag[40], digest[160];
+	const char *type;
+	json_t *rep = NULL;
+	int rc;
+
+	state_etag(r, etag, sizeof(etag));
+	if (etag_matches(req, etag)) {
+		http_response_header(w, "Etag", etag);
+		http_response_status(w, 304);
+		return;
+	}
+	if (idx_digest_normalize(req->params[0], digest, sizeof(digest), &d) < 0) {
+		http_response_error(w, 400, "malformed path: %s", d.msg);
+		return;
+	}
+	type = pick_type(req, "application/vnd.clair.index_report.v1+json");
+	if (!type) {
+		http_response_error(w, 415, "no acceptable content type");
+		return;
+	}
+	rc = indexer_report(r->indexer, digest, &rep, &d);
+	if (rc == -ENOENT) {
+		http_response_error(w, 404, "index report not found");
+		return;
+	}
+	if (rc < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	http_response_header(w, "Etag", etag);
+	http_response_header(w, "Content-Type", type);
+	write_json(w, rep);
+	json_decref(rep);
+}
+
+/* DELETE /indexer/api/v1/index_report/{digest}: 204, also for unknown digests. */
+static void handle_index_delete_one(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	char digest[160];
+	const char *one[1];
+	json_t *gone = NULL;
+
+	if (idx_digest_normalize(req->params[0], digest, sizeof(digest), &d) < 0) {
+		http_response_error(w, 400, "malformed path: %s", d.msg);
+		return;
+	}
+	one[0] = digest;
+	if (indexer_delete(r->indexer, one, 1, &gone, &d) < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	json_decref(gone);
+	http_response_status(w, 204);
+}
+
+/* DELETE /indexer/api/v1/index_report with a JSON array of digests: 200 with those deleted. */
+static void handle_index_delete_bulk(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	json_t *arr, *v, *gone = NULL;
+	const char **list = NULL;
+	char (*norm)[160] = NULL;
+	size_t i, n;
+	int tok = limit_enter(r, req, w);
+
+	if (!tok)
+		return;
+	arr = json_loadb(req->body, req->body_len, 0, NULL);
+	if (!json_is_array(arr)) {
+		http_response_error(w, 400, "failed to deserialize bulk delete: want a JSON array of digests");
+		goto out;
+	}
+	n = json_array_size(arr);
+	list = calloc(n ? n : 1, sizeof(*list));
+	norm = calloc(n ? n : 1, sizeof(*norm));
+	if (!list || !norm) {
+		http_response_error(w, 500, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v) || idx_digest_normalize(json_string_value(v), norm[i], sizeof(norm[i]), &d) < 0) {
+			http_response_error(w, 400, "failed to deserialize bulk delete: element %zu: %s", i,
+					    json_is_string(v) ? d.msg : "not a string");
+			goto out;
+		}
+		list[i] = norm[i];
+	}
+	if (indexer_delete(r->indexer, list, n, &gone, &d) < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		goto out;
+	}
+	http_response_header(w, "Content-Type", "application/json");
+	write_json(w, gone);
+out:
+	json_decref(gone);
+	json_decref(arr);
+	free(list);
+	free(norm);
+	limit_leave(r, tok);
+}
+
+/* ---- auth ---- */
 
 int app_routes_auth(void *ctx, const struct http_request *req)
 {
@@ -39,11 +265,10 @@ int app_routes_auth(void *ctx, const struct http_request *req)
 		.leeway_s = JWT_CLAIR_LEEWAY_S,
 	};
 	struct diag d = {{0}};
-	const char *tok;
+	const char *tok = NULL;
 	int rc;
 
 	/* Clair takes the first Authorization header that starts with "Bearer ". */
-	tok = NULL;
 	for (size_t i = 0; i < req->n_headers && !tok; i++)
 		if (strcasecmp(req->headers[i].name, "Authorization") == 0)
 			tok = jwt_from_authorization(req->headers[i].value);
@@ -57,6 +282,8 @@ int app_routes_auth(void *ctx, const struct http_request *req)
 	return rc;
 }
 
+/* ---- table ---- */
+
 static void add_route(struct app_routes *r, const char *method, const char *pattern, const char *group,
 		      http_handler_fn fn, unsigned flags)
 {
@@ -65,34 +292,33 @@ static void add_route(struct app_routes *r, const char *method, const char *patt
 	r->routes[r->n_routes++] = (struct http_route){method, pattern, group, fn, r, flags};
 }
 
-int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct db_pool *indexer_db,
-		    struct db_pool *matcher_db, struct db_pool *notifier_db, struct diag *d)
+int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct indexer *indexer,
+		    struct db_pool *indexer_db, struct db_pool *matcher_db, struct db_pool *notifier_db,
+		    struct diag *d)
 {
-	size_t n_scanners;
-	const struct indexer_scanner_id *scanners;
-	int rc;
-
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
+	r->indexer = indexer;
 	r->indexer_db = indexer_db;
 	r->matcher_db = matcher_db;
 	r->notifier_db = notifier_db;
+	r->index_limit = cfg->indexer.index_report_request_concurrency;
+	atomic_init(&r->index_inflight, 0);
 
 	r->issuers[r->n_issuers++] = "clair-intraservice";
 	for (size_t i = 0; i < cfg->auth.psk.iss.n && r->n_issuers < APP_MAX_ISSUERS; i++)
 		r->issuers[r->n_issuers++] = cfg->auth.psk.iss.v[i];
 
-	scanners = indexer_registry_ids(&n_scanners);
-	rc = indexer_state_compute(scanners, n_scanners, r->index_state);
-	if (rc < 0)
-		return diag_fail(d, rc, "could not compute the indexer state");
-
-	if (indexer_db)
+	if (indexer) {
+		snprintf(r->index_state, sizeof(r->index_state), "%s", indexer_state(indexer));
 		/* computed once at start: it never blocks, so it runs on the event loop */
-		add_route(r, "GET", "/indexer/api/v1/index_state", "indexerv1", handle_index_state,
-			  HTTP_ROUTE_INLINE);
-	(void)matcher_db;
-	(void)notifier_db;
+		add_route(r, "GET", IDX_PREFIX "/index_state", "indexerv1", handle_index_state, HTTP_ROUTE_INLINE);
+		add_route(r, "POST", IDX_PREFIX "/index_report", "indexerv1", handle_index_post, 0);
+		add_route(r, "DELETE", IDX_PREFIX "/index_report", "indexerv1", handle_index_delete_bulk, 0);
+		add_route(r, "GET", IDX_PREFIX "/index_report/:digest", "indexerv1", handle_index_get, 0);
+		add_route(r, "DELETE", IDX_PREFIX "/index_report/:digest", "indexerv1", handle_index_delete_one, 0);
+	}
+	(void)d;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef SCANNER_APP_ROUTES_H
 #define SCANNER_APP_ROUTES_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "common/diag.h"
@@ -13,6 +14,7 @@
 #include "scanner/config/config.h"
 #include "scanner/db/db.h"
 #include "scanner/httpapi/http.h"
+#include "scanner/indexer/indexer.h"
 
 #define APP_MAX_ROUTES 32
 #define APP_MAX_ISSUERS 16
@@ -20,6 +22,9 @@
 struct app_routes {
 	const struct clair_config *cfg;
 	struct db_pool *indexer_db, *matcher_db, *notifier_db;
+	struct indexer *indexer; /* NULL unless the indexer runs here */
+	int index_limit;	 /* index_report_request_concurrency; < 0 unlimited */
+	atomic_int index_inflight;
 	struct http_route routes[APP_MAX_ROUTES];
 	size_t n_routes;
 	char index_state[33];
@@ -27,8 +32,10 @@ struct app_routes {
 	size_t n_issuers;
 };
 
-int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct db_pool *indexer_db,
-		    struct db_pool *matcher_db, struct db_pool *notifier_db, struct diag *d);
+/* indexer may be NULL (the indexer does not run in this mode). */
+int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct indexer *indexer,
+		    struct db_pool *indexer_db, struct db_pool *matcher_db, struct db_pool *notifier_db,
+		    struct diag *d);
 void app_routes_release(struct app_routes *r);
 /* http_auth_fn: 0 when the request carries a valid PSK JWT (clair-spec §5). */
 int app_routes_auth(void *ctx, const struct http_request *req);

@@ -35,6 +35,8 @@ const char *scanner_kind_name(enum scanner_kind k)
 		return "distribution";
 	case SCANNER_REPOSITORY:
 		return "repository";
+	case SCANNER_FILE:
+		return "file";
 	}
 	return "";
 }

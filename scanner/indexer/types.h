@@ -105,7 +105,7 @@ int scan_result_add_repository(struct scan_result *r, const struct idx_repositor
 
 /* ---- scanners (one const descriptor each, listed in scanner/indexer/registry.c) ---- */
 
-enum scanner_kind { SCANNER_PACKAGE, SCANNER_DISTRIBUTION, SCANNER_REPOSITORY };
+enum scanner_kind { SCANNER_PACKAGE, SCANNER_DISTRIBUTION, SCANNER_REPOSITORY, SCANNER_FILE };
 
 struct scanner_desc {
 	const char *name;      /* e.g. "dpkg" */
@@ -120,6 +120,6 @@ struct scanner_desc {
 	int (*scan)(const struct layer_files *files, struct scan_result *out, struct diag *d);
 };
 
-const char *scanner_kind_name(enum scanner_kind k); /* "package", "distribution", "repository" */
+const char *scanner_kind_name(enum scanner_kind k); /* "package", "distribution", "repository", "file" */
 
 #endif
