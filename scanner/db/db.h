@@ -131,7 +131,7 @@ enum db_schema {
 };
 
 #define DB_INDEXER_LATEST 1
-#define DB_MATCHER_LATEST 1
+#define DB_MATCHER_LATEST 2
 #define DB_NOTIFIER_LATEST 1
 
 /* The latest embedded version of s. */

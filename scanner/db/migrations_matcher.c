@@ -120,7 +120,17 @@ static const char *const m1[] = {
 	NULL,
 };
 
+/* 2: vulnerable ranges as the ecosystem's own version strings (OSV / pyup: introduced <= v <
+ * fixed, or v <= last_affected), compared with the exact comparator at match time. */
+static const char *const m2[] = {
+	"ALTER TABLE vuln ADD COLUMN IF NOT EXISTS range_introduced TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE vuln ADD COLUMN IF NOT EXISTS range_fixed TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE vuln ADD COLUMN IF NOT EXISTS range_last_affected TEXT NOT NULL DEFAULT ''",
+	NULL,
+};
+
 const struct db_migration db_migrations_matcher[] = {
 	{1, m1},
+	{2, m2},
 };
 const int db_migrations_matcher_n = (int)(sizeof(db_migrations_matcher) / sizeof(db_migrations_matcher[0]));
