@@ -25,8 +25,7 @@ const char *tl_env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *tl_fmt(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -42,7 +41,7 @@ static char *xasprintf(const char *fmt, ...)
 char *tl_mkdtemp(void)
 {
 	const char *base = tl_env("TEST_TMPDIR");
-	char *t = xasprintf("%s/t.XXXXXX", base ? base : "/tmp");
+	char *t = tl_fmt("%s/t.XXXXXX", base ? base : "/tmp");
 	if (!mkdtemp(t))
 		abort();
 	return t;
@@ -50,7 +49,7 @@ char *tl_mkdtemp(void)
 
 char *tl_write_file(const char *dir, const char *name, const char *text)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = tl_fmt("%s/%s", dir, name);
 	FILE *f = fopen(path, "w");
 	if (!f)
 		abort();
@@ -76,7 +75,7 @@ int tl_free_port(void)
 char *tl_bin(const char *name)
 {
 	const char *d = tl_env("CLAIR_BIN_DIR");
-	return xasprintf("%s/%s", d ? d : "bin", name);
+	return tl_fmt("%s/%s", d ? d : "bin", name);
 }
 
 int tl_spawn(struct tl_proc *p, char *const argv[], char *const envp_extra[])
@@ -86,7 +85,7 @@ int tl_spawn(struct tl_proc *p, char *const argv[], char *const envp_extra[])
 	char **envp;
 	pid_t pid;
 
-	p->log_path = xasprintf("%s/proc.log", dir);
+	p->log_path = tl_fmt("%s/proc.log", dir);
 	free(dir);
 	while (environ[n])
 		n++;

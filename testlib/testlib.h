@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* printf into a new heap string; aborts on failure (tests only). */
+char *tl_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* getenv() or NULL when unset or empty. */
 const char *tl_env(const char *name);
 /* A fresh directory under TEST_TMPDIR (or /tmp); caller frees the string. */

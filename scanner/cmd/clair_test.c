@@ -20,19 +20,6 @@
 #include "common/jwt.h"
 #include "testlib/testlib.h"
 
-static char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xstrfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	assert_non_null(s);
-	return s;
-}
-
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -165,15 +152,15 @@ static void seed_setup(struct server *s, const char *seed, const char *extra_dro
 	char *src, *text, *dd, *drop;
 	assert_non_null(dsn);
 	s->dir = tl_mkdtemp();
-	src = xstrfmt("%s/seeds/configs/%s", shared, seed);
+	src = tl_fmt("%s/seeds/configs/%s", shared, seed);
 	text = slurp(src);
 	assert_non_null(text);
 	free(tl_write_file(s->dir, "config.yaml", text));
 	s->api_port = tl_free_port();
 	s->intro_port = tl_free_port();
-	dd = xstrfmt("%s/config.yaml.d", s->dir);
+	dd = tl_fmt("%s/config.yaml.d", s->dir);
 	mkdir(dd, 0755);
-	drop = xstrfmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\n"
+	drop = tl_fmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\n"
 		       "indexer: {connstring: \"%s\"}\nmatcher: {connstring: \"%s\"}\n"
 		       "notifier: {connstring: \"%s\"}\n%s",
 		       s->api_port, s->intro_port, dsn, dsn, dsn, extra_dropin ? extra_dropin : "");
@@ -189,7 +176,7 @@ static void seed_setup(struct server *s, const char *seed, const char *extra_dro
 static void server_start(struct server *s, const char *mode, const char *extra_flag)
 {
 	char *bin = tl_bin("clair");
-	char *conf = xstrfmt("%s/config.yaml", s->dir);
+	char *conf = tl_fmt("%s/config.yaml", s->dir);
 	char *argv[] = {bin, "-conf", conf, "-mode", (char *)mode, (char *)extra_flag, NULL};
 	assert_int_equal(tl_spawn(&s->proc, argv, NULL), 0);
 	free(conf);
@@ -421,7 +408,7 @@ static void test_db_unreachable(void **state)
 	char *dir = tl_mkdtemp(), *conf, *text, *bin = tl_bin("clair"), url[128], *log;
 	int api = tl_free_port(), intro = tl_free_port(), dead = tl_free_port();
 	(void)state;
-	text = xstrfmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\n"
+	text = tl_fmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\n"
 		       "indexer: {connstring: \"host=127.0.0.1 port=%d user=x password=topsecret dbname=x\", migrations: true}\n"
 		       "matcher: {connstring: \"host=127.0.0.1 port=%d user=x password=topsecret dbname=x\", migrations: true}\n",
 		       api, intro, dead, dead);
@@ -489,11 +476,11 @@ static void test_tls(void **state)
 	if (skip_without_shared())
 		skip();
 	char *dir = tl_mkdtemp();
-	cmd = xstrfmt("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
+	cmd = tl_fmt("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
 		      "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
 		      dir, dir);
 	assert_int_equal(system(cmd), 0);
-	extra = xstrfmt("tls: {cert: \"%s/cert.pem\", key: \"%s/key.pem\"}\n", dir, dir);
+	extra = tl_fmt("tls: {cert: \"%s/cert.pem\", key: \"%s/key.pem\"}\n", dir, dir);
 	seed_setup(&s, "en-6.2-openshift.config.yaml", extra);
 	server_start(&s, "combo", NULL);
 	snprintf(url, sizeof(url), "%s/readyz", s.intro);

@@ -18,19 +18,6 @@
 
 #include "testlib/testlib.h"
 
-static char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xfmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	assert_non_null(s);
-	return s;
-}
-
 struct env {
 	char *dir, *layers_dir;
 	struct tl_proc http, clair;
@@ -58,7 +45,7 @@ static char *manifest_json(const char *hash, const char *const *names, size_t n)
 	json_t *m = json_object(), *ls = json_array();
 	char *s;
 	for (size_t i = 0; i < n; i++) {
-		char *uri = xfmt("http://127.0.0.1:%d/%s", E.http_port, file_of(names[i]));
+		char *uri = tl_fmt("http://127.0.0.1:%d/%s", E.http_port, file_of(names[i]));
 		json_array_append_new(ls, json_pack("{s:s,s:s,s:{s:[s]}}", "hash", digest_of(names[i]), "uri", uri,
 						    "headers", "Accept", "application/gzip"));
 		free(uri);
@@ -74,7 +61,7 @@ static int count_fetches(const char *file)
 {
 	char *log = tl_proc_log(&E.http);
 	int n = 0;
-	char *needle = xfmt("GET /%s ", file);
+	char *needle = tl_fmt("GET /%s ", file);
 	for (const char *p = log; (p = strstr(p, needle)); p++)
 		n++;
 	free(needle);
@@ -91,13 +78,13 @@ static int setup(void **state)
 	if (!shared || !dsn)
 		return 0;
 	E.dir = tl_mkdtemp();
-	E.layers_dir = xfmt("%s/layers", E.dir);
-	cmd = xfmt("python3 %s/scanner/cmd/testdata/mklayers.py %s %s", src ? src : ".", shared, E.layers_dir);
+	E.layers_dir = tl_fmt("%s/layers", E.dir);
+	cmd = tl_fmt("python3 %s/scanner/cmd/testdata/mklayers.py %s %s", src ? src : ".", shared, E.layers_dir);
 	if (system(cmd) != 0)
 		fail_msg("mklayers.py failed");
 	free(cmd);
 	{
-		char *p = xfmt("%s/layers.json", E.layers_dir);
+		char *p = tl_fmt("%s/layers.json", E.layers_dir);
 		E.layers = json_load_file(p, 0, NULL);
 		free(p);
 		assert_non_null(E.layers);
@@ -113,7 +100,7 @@ static int setup(void **state)
 	}
 	E.api_port = tl_free_port();
 	E.intro_port = tl_free_port();
-	text = xfmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\nlog_level: info\n"
+	text = tl_fmt("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\nlog_level: info\n"
 		    "indexer: {connstring: \"%s\", migrations: true, layer_scan_concurrency: 4}\n"
 		    "matcher: {connstring: \"%s\", migrations: true}\n",
 		    E.api_port, E.intro_port, dsn, dsn);
@@ -123,19 +110,19 @@ static int setup(void **state)
 		char *argv[] = {bin, "-conf", conf, "-mode", "combo", NULL};
 		assert_int_equal(tl_spawn(&E.clair, argv, NULL), 0);
 	}
-	url = xfmt("http://127.0.0.1:%d/readyz", E.intro_port);
+	url = tl_fmt("http://127.0.0.1:%d/readyz", E.intro_port);
 	if (tl_wait_http(url, 200, 60000) != 0) {
 		char *log = tl_proc_log(&E.clair);
 		fail_msg("clair not ready:\n%s", log);
 	}
 	free(url);
-	url = xfmt("http://127.0.0.1:%d/%s", E.http_port, file_of("base"));
+	url = tl_fmt("http://127.0.0.1:%d/%s", E.http_port, file_of("base"));
 	assert_int_equal(tl_wait_http(url, 200, 20000), 0);
 	free(url);
 	snprintf(E.api, sizeof(E.api), "http://127.0.0.1:%d", E.api_port);
 	{
 		struct tl_resp r;
-		char *u = xfmt("%s/indexer/api/v1/index_state", E.api);
+		char *u = tl_fmt("%s/indexer/api/v1/index_state", E.api);
 		assert_int_equal(tl_http("GET", u, NULL, NULL, 0, &r), 0);
 		json_t *j = json_loads(r.body, 0, NULL);
 		snprintf(E.state, sizeof(E.state), "\"%s\"", json_string_value(json_object_get(j, "state")));
@@ -179,7 +166,7 @@ static int teardown(void **state)
 
 static json_t *post_manifest(const char *body, long want, struct tl_resp *ret)
 {
-	char *u = xfmt("%s/indexer/api/v1/index_report", E.api);
+	char *u = tl_fmt("%s/indexer/api/v1/index_report", E.api);
 	const char *h[] = {"Content-Type: application/json", NULL};
 	json_t *j;
 	assert_int_equal(tl_http("POST", u, h, body, strlen(body), ret), 0);
@@ -225,7 +212,7 @@ static void test_index_image(void **state)
 
 	/* dpkg: exactly the packages dpkg-query lists for the newest database */
 	pkgs = json_object_get(rep, "packages");
-	path = xfmt("%s/expected-dpkg.tsv", E.layers_dir);
+	path = tl_fmt("%s/expected-dpkg.tsv", E.layers_dir);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
@@ -284,14 +271,14 @@ static void test_index_image(void **state)
 	/* GET returns the same report; a matching If-None-Match gives 304 */
 	{
 		struct tl_resp g;
-		char *u = xfmt("%s/indexer/api/v1/index_report/%s", E.api, IMG1_HASH);
+		char *u = tl_fmt("%s/indexer/api/v1/index_report/%s", E.api, IMG1_HASH);
 		assert_int_equal(tl_http("GET", u, NULL, NULL, 0, &g), 0);
 		assert_int_equal(g.status, 200);
 		json_t *j = json_loads(g.body, 0, NULL);
 		assert_true(json_equal(j, rep));
 		json_decref(j);
 		tl_resp_release(&g);
-		char *inm = xfmt("If-None-Match: %s", E.state);
+		char *inm = tl_fmt("If-None-Match: %s", E.state);
 		const char *h[] = {inm, NULL};
 		assert_int_equal(tl_http("GET", u, h, NULL, 0, &g), 0);
 		assert_int_equal(g.status, 304);
@@ -313,8 +300,8 @@ static void test_index_image(void **state)
 	/* If-None-Match equal to the state: 412, with the Link headers */
 	{
 		struct tl_resp r3;
-		char *u = xfmt("%s/indexer/api/v1/index_report", E.api);
-		char *inm = xfmt("If-None-Match: %s", E.state);
+		char *u = tl_fmt("%s/indexer/api/v1/index_report", E.api);
+		char *inm = tl_fmt("If-None-Match: %s", E.state);
 		const char *h[] = {inm, NULL};
 		assert_int_equal(tl_http("POST", u, h, body, strlen(body), &r3), 0);
 		assert_int_equal(r3.status, 412);
@@ -392,7 +379,7 @@ static void test_digest_mismatch_then_retry(void **state)
 	{
 		json_t *m = json_pack("{s:s,s:[{s:s,s:s}]}", "hash", hash, "layers", "hash", digest_of("base"), "uri",
 				      "PLACEHOLDER");
-		char *uri = xfmt("http://127.0.0.1:%d/%s", E.http_port, file_of("python-rm"));
+		char *uri = tl_fmt("http://127.0.0.1:%d/%s", E.http_port, file_of("python-rm"));
 		json_object_set_new(json_array_get(json_object_get(m, "layers"), 0), "uri", json_string(uri));
 		json_object_set_new(json_array_get(json_object_get(m, "layers"), 0), "hash",
 				    json_string("sha256:5555555555555555555555555555555555555555555555555555555555555555"));
@@ -406,7 +393,7 @@ static void test_digest_mismatch_then_retry(void **state)
 	tl_resp_release(&r);
 	free(body);
 	/* the failed report is stored as IndexError */
-	u = xfmt("%s/indexer/api/v1/index_report/%s", E.api, hash);
+	u = tl_fmt("%s/indexer/api/v1/index_report/%s", E.api, hash);
 	assert_int_equal(tl_http("GET", u, NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 200);
 	j = json_loads(r.body, 0, NULL);
@@ -450,7 +437,7 @@ static void *conc_post(void *arg)
 {
 	struct conc *c = arg;
 	struct tl_resp r;
-	char *u = xfmt("%s/indexer/api/v1/index_report", E.api);
+	char *u = tl_fmt("%s/indexer/api/v1/index_report", E.api);
 	if (tl_http("POST", u, NULL, c->body, strlen(c->body), &r) == 0) {
 		c->status = r.status;
 		c->rep = json_loads(r.body, 0, NULL);
@@ -491,7 +478,7 @@ static void test_delete(void **state)
 	char *u;
 	(void)state;
 	NEED_SHARED();
-	u = xfmt("%s/indexer/api/v1/index_report/%s", E.api, IMG1_HASH);
+	u = tl_fmt("%s/indexer/api/v1/index_report/%s", E.api, IMG1_HASH);
 	assert_int_equal(tl_http("DELETE", u, NULL, NULL, 0, &r), 0);
 	assert_int_equal(r.status, 204);
 	tl_resp_release(&r);
@@ -500,7 +487,7 @@ static void test_delete(void **state)
 	assert_non_null(strstr(r.body, "not-found"));
 	tl_resp_release(&r);
 	free(u);
-	u = xfmt("%s/indexer/api/v1/index_report", E.api);
+	u = tl_fmt("%s/indexer/api/v1/index_report", E.api);
 	const char *bulk = "[\"sha256:2222222222222222222222222222222222222222222222222222222222222222\","
 			   "\"sha256:8888888888888888888888888888888888888888888888888888888888888888\"]";
 	assert_int_equal(tl_http("DELETE", u, NULL, bulk, strlen(bulk), &r), 0);
