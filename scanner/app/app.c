@@ -17,6 +17,9 @@
 #include "scanner/httpapi/http.h"
 #include "scanner/httpapi/introspect.h"
 #include "scanner/httpapi/metrics.h"
+#include "scanner/updaters/runner.h"
+
+int updater_set_is_default(const char *name);
 
 enum { SVC_INDEXER, SVC_MATCHER, SVC_NOTIFIER, SVC_N };
 
@@ -32,6 +35,8 @@ struct app {
 	struct app_routes routes;
 	struct indexer *indexer;
 	struct layer_fetch_opts fetch_opts;
+	struct updater_runner *runner;
+	const char **default_sets;
 
 	struct db_pool *pools[SVC_N]; /* NULL when the service does not run here */
 	int migrations[SVC_N];
@@ -164,6 +169,11 @@ static void *app_ready_main(void *arg)
 				break;
 		}
 	}
+	if (a->runner) {
+		struct diag d = {{0}};
+		if (updater_runner_start(a->runner, &d) < 0)
+			log_error("updaters", "could not start the updaters", "{s:s}", "error", d.msg);
+	}
 	atomic_store(&a->ready, 1);
 	introspect_set_ready(a->intro, 1);
 	log_info("clair", "ready", "{s:s}", "mode", config_mode_name(a->cfg->mode));
@@ -237,6 +247,32 @@ int app_start(const struct clair_config *cfg, struct app **ret, struct diag *d)
 		if (r < 0)
 			goto fail;
 	}
+	if (a->pools[SVC_MATCHER] && !cfg->matcher.disable_updaters) {
+		struct updater_runner_opts ro;
+		updater_runner_opts_from_config(cfg, a->pools[SVC_MATCHER], &ro);
+		if (!cfg->updaters.sets.set) {
+			/* no updaters.sets: Clair's default sets */
+			size_t n, k = 0;
+			const struct updater_set *const *all = updater_sets_all(&n);
+			a->default_sets = calloc(n + 1, sizeof(*a->default_sets));
+			if (!a->default_sets) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			for (size_t i = 0; i < n; i++)
+				if (updater_set_is_default(all[i]->name))
+					a->default_sets[k++] = all[i]->name;
+			ro.sets_set = true;
+			ro.sets = a->default_sets;
+			ro.nsets = k;
+		}
+		r = updater_runner_new(&ro, &a->runner, d);
+		if (r < 0)
+			goto fail;
+		metrics_add_collector(a->metrics, updater_runner_metrics, a->runner);
+	} else if (a->pools[SVC_MATCHER]) {
+		log_info("updaters", "updaters disabled (matcher.disable_updaters): serving imported data only", NULL);
+	}
 	r = app_routes_init(&a->routes, cfg, a->indexer, a->pools[SVC_INDEXER], a->pools[SVC_MATCHER],
 			    a->pools[SVC_NOTIFIER], d);
 	if (r < 0)
@@ -297,6 +333,8 @@ int app_stop(struct app *a, int timeout_ms)
 		pthread_join(a->ready_thread, NULL);
 		a->ready_started = 0;
 	}
+	if (a->runner)
+		updater_runner_stop(a->runner);
 	return r;
 }
 
@@ -309,6 +347,8 @@ void app_free(struct app *a)
 	introspect_free(a->intro);
 	app_routes_release(&a->routes);
 	indexer_free(a->indexer);
+	updater_runner_free(a->runner);
+	free(a->default_sets);
 	for (int s = 0; s < SVC_N; s++)
 		db_pool_free(a->pools[s]);
 	metrics_free(a->metrics);

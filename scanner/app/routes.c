@@ -6,8 +6,13 @@
 
 #include "common/log.h"
 #include "scanner/indexer/manifest.h"
+#include "scanner/matcher/affected.h"
+#include "scanner/matcher/report.h"
+#include "scanner/matcher/store.h"
+#include "scanner/matcher/vulnjson.h"
 
 #define IDX_PREFIX "/indexer/api/v1"
+#define MATCH_PREFIX "/matcher/api/v1"
 
 /* ---- helpers ---- */
 
@@ -251,6 +256,216 @@ out:
 	limit_leave(r, tok);
 }
 
+
+/* POST /indexer/api/v1/internal/affected_manifest/: {"vulnerabilities":[...]} -> the manifests
+ * they affect (the notifier's question). */
+static void handle_affected(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	struct vuln_list vl = {0};
+	json_t *body = NULL, *out = NULL;
+	PGconn *c = NULL;
+	const char *type;
+	int tok = limit_enter(r, req, w), rc;
+
+	if (!tok)
+		return;
+	type = pick_type(req, "application/vnd.clair.affected_manifests.v1+json");
+	if (!type) {
+		http_response_error(w, 415, "no acceptable content type");
+		goto out;
+	}
+	body = json_loadb(req->body, req->body_len, 0, NULL);
+	if (!body || vulnjson_decode_request(body, &vl, &d) < 0) {
+		http_response_error(w, 400, "could not deserialize vulnerabilities: %s", body ? d.msg : "malformed JSON");
+		goto out;
+	}
+	rc = db_acquire(r->indexer_db, 120000, &c, &d);
+	if (rc == 0) {
+		rc = matcher_affected_manifests(c, vl.v, vl.n, &out, &d);
+		db_release(r->indexer_db, c);
+	}
+	if (rc < 0) {
+		http_response_error(w, 500, "could not compute affected manifests: %s", d.msg);
+		goto out;
+	}
+	http_response_header(w, "Content-Type", type);
+	write_json(w, out);
+out:
+	json_decref(out);
+	json_decref(body);
+	vuln_list_release(&vl);
+	limit_leave(r, tok);
+}
+
+/* ---- matcher ---- */
+
+/* GET /matcher/api/v1/vulnerability_report/{digest} */
+static void handle_vuln_report(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	char digest[160], cc[64];
+	json_t *ir = NULL, *vr = NULL;
+	int has = 0, rc;
+
+	if (idx_digest_normalize(req->params[0], digest, sizeof(digest), &d) < 0) {
+		http_response_error(w, 400, "malformed path: %s", d.msg);
+		return;
+	}
+	if (!r->indexer) {
+		/* matcher mode: the index report lives in a remote indexer (not yet supported) */
+		http_response_error(w, 500, "matcher mode without a local indexer is not supported yet");
+		return;
+	}
+	if (matcher_has_vulns(r->matcher_db, &has, &d) < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	if (!has) {
+		http_response_status(w, 202);
+		return;
+	}
+	rc = indexer_report(r->indexer, digest, &ir, &d);
+	const char *st = rc == 0 ? json_string_value(json_object_get(ir, "state")) : NULL;
+	if (rc == -ENOENT || (rc == 0 && (!st || strcmp(st, "IndexFinished")))) {
+		http_response_error(w, 404, "index report for manifest \"%s\" not found", digest);
+		goto out;
+	}
+	if (rc < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		goto out;
+	}
+	if (matcher_report(r->matcher_db, ir, &vr, &d) < 0) {
+		http_response_error(w, 500, "could not match: %s", d.msg);
+		goto out;
+	}
+	snprintf(cc, sizeof(cc), "max-age=%lld", (long long)(r->cfg->matcher.cache_age / 1000000000LL));
+	http_response_header(w, "Cache-Control", cc);
+	http_response_header(w, "Content-Type", "application/vnd.clair.index_report.v1+json");
+	write_json(w, vr);
+out:
+	json_decref(vr);
+	json_decref(ir);
+}
+
+static json_t *uo_json(const struct update_operation *u)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "ref", u->ref, "updater", u->updater ? u->updater : "",
+			 "fingerprint", u->fingerprint ? u->fingerprint : "", "date",
+			 u->date[0] ? u->date : "0001-01-01T00:00:00Z", "kind", u->kind);
+}
+
+/* GET /matcher/api/v1/internal/update_operation?kind=&latest= */
+static void handle_update_operations(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	char kind[32] = "vulnerability", latest[16] = "", ref[37], etag[48];
+	struct update_operation_list l = {0};
+	json_t *out;
+	int rc;
+
+	if (http_request_query(req, "kind", kind, sizeof(kind)) >= 0 && strcmp(kind, "vulnerability") &&
+	    strcmp(kind, "enrichment")) {
+		http_response_error(w, 400, "unknown kind \"%s\"", kind);
+		return;
+	}
+	if (!kind[0])
+		snprintf(kind, sizeof(kind), "vulnerability");
+	http_request_query(req, "latest", latest, sizeof(latest));
+	rc = matcher_store_latest_ref(r->matcher_db, kind, ref, &d);
+	if (rc == 0) {
+		snprintf(etag, sizeof(etag), "\"%s\"", ref);
+		http_response_header(w, "Etag", etag);
+		if (etag_matches(req, etag)) {
+			http_response_status(w, 304);
+			return;
+		}
+	} else if (rc != -ENOENT) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	rc = matcher_store_update_operations(r->matcher_db, kind, !strcmp(latest, "true") || !strcmp(latest, "1"), &l, &d);
+	if (rc < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	out = json_object();
+	for (size_t i = 0; i < l.n; i++) {
+		json_t *arr = json_object_get(out, l.v[i].updater);
+		if (!arr) {
+			arr = json_array();
+			json_object_set_new(out, l.v[i].updater, arr);
+		}
+		json_array_append_new(arr, uo_json(&l.v[i]));
+	}
+	http_response_header(w, "Content-Type", "application/vnd.clair.update_operations.v1+json");
+	write_json(w, out);
+	json_decref(out);
+	update_operation_list_release(&l);
+}
+
+/* DELETE /matcher/api/v1/internal/update_operation/{ref} */
+static void handle_update_operation_delete(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	const char *refs[1] = {req->params[0]};
+	int rc = matcher_store_delete_update_operations(r->matcher_db, refs, 1, NULL, &d);
+	if (rc == -EINVAL)
+		http_response_error(w, 400, "%s", d.msg);
+	else if (rc < 0)
+		http_response_error(w, 500, "%s", d.msg);
+}
+
+static json_t *vuln_array(const struct vuln_list *l)
+{
+	json_t *a;
+	if (!l->n)
+		return json_null();
+	a = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, vulnjson_encode(&l->v[i]));
+	return a;
+}
+
+/* GET /matcher/api/v1/internal/update_diff?cur=&prev= */
+static void handle_update_diff(void *ctx, const struct http_request *req, struct http_response *w)
+{
+	struct app_routes *r = ctx;
+	struct diag d = {{0}};
+	char cur[64] = "", prev[64] = "";
+	struct update_diff df = {0};
+	json_t *out;
+	int rc;
+
+	if (http_request_query(req, "cur", cur, sizeof(cur)) < 0 || !cur[0]) {
+		http_response_error(w, 400, "\"cur\" query param is required");
+		return;
+	}
+	http_request_query(req, "prev", prev, sizeof(prev));
+	rc = matcher_store_update_diff(r->matcher_db, prev, cur, &df, &d);
+	if (rc == -EINVAL || rc == -ENOENT) {
+		http_response_error(w, 400, "%s", d.msg);
+		return;
+	}
+	if (rc < 0) {
+		http_response_error(w, 500, "%s", d.msg);
+		return;
+	}
+	out = json_object();
+	json_object_set_new(out, "prev", uo_json(&df.prev));
+	json_object_set_new(out, "cur", uo_json(&df.cur));
+	json_object_set_new(out, "added", vuln_array(&df.added));
+	json_object_set_new(out, "removed", vuln_array(&df.removed));
+	http_response_header(w, "Content-Type", "application/vnd.clair.update_diff.v1+json");
+	write_json(w, out);
+	json_decref(out);
+	update_diff_release(&df);
+}
+
 /* ---- auth ---- */
 
 int app_routes_auth(void *ctx, const struct http_request *req)
@@ -317,6 +532,16 @@ int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct
 		add_route(r, "DELETE", IDX_PREFIX "/index_report", "indexerv1", handle_index_delete_bulk, 0);
 		add_route(r, "GET", IDX_PREFIX "/index_report/:digest", "indexerv1", handle_index_get, 0);
 		add_route(r, "DELETE", IDX_PREFIX "/index_report/:digest", "indexerv1", handle_index_delete_one, 0);
+		add_route(r, "POST", IDX_PREFIX "/internal/affected_manifest/", "indexerv1", handle_affected, 0);
+		add_route(r, "POST", IDX_PREFIX "/internal/affected_manifest", "indexerv1", handle_affected, 0);
+	}
+	if (matcher_db) {
+		r->matcher = 1;
+		add_route(r, "GET", MATCH_PREFIX "/vulnerability_report/:digest", "matcherv1", handle_vuln_report, 0);
+		add_route(r, "GET", MATCH_PREFIX "/internal/update_operation", "matcherv1", handle_update_operations, 0);
+		add_route(r, "DELETE", MATCH_PREFIX "/internal/update_operation/:ref", "matcherv1",
+			  handle_update_operation_delete, 0);
+		add_route(r, "GET", MATCH_PREFIX "/internal/update_diff", "matcherv1", handle_update_diff, 0);
 	}
 	(void)d;
 	return 0;

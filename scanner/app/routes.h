@@ -23,6 +23,7 @@ struct app_routes {
 	const struct clair_config *cfg;
 	struct db_pool *indexer_db, *matcher_db, *notifier_db;
 	struct indexer *indexer; /* NULL unless the indexer runs here */
+	int matcher;		 /* the matcher runs here (on matcher_db) */
 	int index_limit;	 /* index_report_request_concurrency; < 0 unlimited */
 	atomic_int index_inflight;
 	struct http_route routes[APP_MAX_ROUTES];
@@ -32,7 +33,8 @@ struct app_routes {
 	size_t n_issuers;
 };
 
-/* indexer may be NULL (the indexer does not run in this mode). */
+/* indexer may be NULL (the indexer does not run in this mode); the matcher routes are mounted
+ * when matcher_db is set. */
 int app_routes_init(struct app_routes *r, const struct clair_config *cfg, struct indexer *indexer,
 		    struct db_pool *indexer_db, struct db_pool *matcher_db, struct db_pool *notifier_db,
 		    struct diag *d);

@@ -8,9 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "scanner/config/config.h"
+#include "scanner/db/db.h"
+#include "scanner/matcher/jsonblob.h"
+#include "scanner/matcher/store.h"
+#include "scanner/updaters/fetch.h"
+#include "scanner/updaters/runner.h"
 
 struct ctl_globals {
 	const char *config;
@@ -24,9 +30,15 @@ struct ctl_command {
 };
 
 static int cmd_check_config(const struct ctl_globals *g, int argc, char **argv);
+static int cmd_export_updaters(const struct ctl_globals *g, int argc, char **argv);
+static int cmd_import_updaters(const struct ctl_globals *g, int argc, char **argv);
 
 static const struct ctl_command commands[] = {
 	{"check-config", "print the effective configuration of FILE... (exit 2 if invalid)", cmd_check_config},
+	{"export-updaters", "run the configured updaters and write their vulnerabilities to FILE (NDJSON)",
+	 cmd_export_updaters},
+	{"import-updaters", "load an export-updaters archive (FILE, URL or -) into the matcher database",
+	 cmd_import_updaters},
 };
 
 static void usage(FILE *out)
@@ -151,6 +163,198 @@ static int cmd_check_config(const struct ctl_globals *g, int argc, char **argv)
 usage_err:
 	free(files);
 	return 2;
+}
+
+/* ---- export-updaters / import-updaters (clair-spec §8) ---- */
+
+static int load_config(const struct ctl_globals *g, struct clair_config *c)
+{
+	struct config_load_opts opts = {.mode = CLAIR_MODE_COMBO, .strict = 0};
+	struct diag d;
+	if (config_load(g->config, &opts, c, &d) < 0) {
+		fprintf(stderr, "%s\n", d.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_export_updaters(const struct ctl_globals *g, int argc, char **argv)
+{
+	const char *out = NULL;
+	int strict = 0, gz = 0, zst = 0, failed = 0, rc = 1;
+	struct clair_config cfg;
+	struct updater_runner_opts o;
+	struct updater_src *u = NULL;
+	size_t n = 0, total = 0;
+	struct jsonblob_writer *w = NULL;
+	struct diag d = {{0}};
+	char date[40];
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-g") || !strcmp(argv[i], "--gzip")) {
+			gz = 1;
+		} else if (!strcmp(argv[i], "-z") || !strcmp(argv[i], "--zstd")) {
+			zst = 1;
+		} else if (!strcmp(argv[i], "--strict")) {
+			strict = 1;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: clairctl export-updaters [--strict] [-g|--gzip] [-z|--zstd] [FILE|-]\n");
+			return 0;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "clairctl export-updaters: unknown flag %s\n", argv[i]);
+			return 2;
+		} else if (out) {
+			fprintf(stderr, "clairctl export-updaters: more than one output\n");
+			return 2;
+		} else {
+			out = argv[i];
+		}
+	}
+	if (gz && zst) {
+		fprintf(stderr, "clairctl export-updaters: -g and -z are exclusive\n");
+		return 2;
+	}
+	if (load_config(g, &cfg) < 0)
+		return 2;
+	updater_runner_opts_from_config(&cfg, NULL, &o);
+	o.disable = false; /* export runs the configured sets even on an offline matcher */
+	o.is_default = updater_set_is_default;
+	if (updater_runner_expand(&o, strict, &u, &n, &d) < 0) {
+		fprintf(stderr, "clairctl export-updaters: %s\n", d.msg);
+		goto out;
+	}
+	enum jsonblob_compression comp =
+		gz ? JSONBLOB_GZIP : zst ? JSONBLOB_ZSTD : out ? jsonblob_compression_for_path(out) : JSONBLOB_PLAIN;
+	if (jsonblob_writer_open(out, comp, &w, &d) < 0) {
+		fprintf(stderr, "clairctl export-updaters: %s\n", d.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct vuln_list l = {0};
+		struct vuln_sink s = {vuln_sink_list_add, &l};
+		char *fp = NULL, ref[37];
+		bool unchanged = false;
+		struct diag ud = {{0}};
+		if (updater_run_to_sink(&o.fetch, &u[i], NULL, &s, &fp, &unchanged, &ud) < 0) {
+			log_error("clairctl", "updater failed", "{s:s,s:s}", "updater", u[i].name, "error", ud.msg);
+			failed++;
+			vuln_list_release(&l);
+			continue;
+		}
+		jsonblob_new_ref(ref);
+		jsonblob_now(date);
+		struct jsonblob_op_hdr h = {u[i].name, fp ? fp : "", date, ref};
+		for (size_t k = 0; k < l.n; k++) {
+			struct vuln v = l.v[k];
+			if (!v.updater || !*v.updater)
+				v.updater = u[i].name;
+			if (jsonblob_write_vuln(w, &h, &v, &d) < 0) {
+				fprintf(stderr, "clairctl export-updaters: %s\n", d.msg);
+				free(fp);
+				vuln_list_release(&l);
+				goto out;
+			}
+		}
+		log_info("clairctl", "updater exported", "{s:s,s:i}", "updater", u[i].name, "vulnerabilities",
+			 (int)l.n);
+		total += l.n;
+		free(fp);
+		vuln_list_release(&l);
+	}
+	rc = 0;
+out:
+	if (w && jsonblob_writer_close(w, &d) < 0) {
+		fprintf(stderr, "clairctl export-updaters: %s\n", d.msg);
+		rc = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		updater_src_release(&u[i]);
+	free(u);
+	config_release(&cfg);
+	if (rc == 0)
+		log_info("clairctl", "export done", "{s:i,s:i,s:i}", "updaters", (int)n, "failed", failed,
+			 "vulnerabilities", (int)total);
+	if (rc == 0 && failed && strict)
+		rc = 1;
+	return rc;
+}
+
+static void import_progress(void *ctx, const struct matcher_import_stats *st)
+{
+	(void)ctx;
+	fprintf(stderr, "\rimported %zu update operations (%zu vulnerabilities), %zu already present", st->ops_written,
+		st->vulns, st->ops_skipped);
+}
+
+static int cmd_import_updaters(const struct ctl_globals *g, int argc, char **argv)
+{
+	const char *in = NULL;
+	struct clair_config cfg;
+	struct db_pool *p = NULL;
+	struct jsonblob_reader *r = NULL;
+	struct fetch_result fr = {0};
+	struct matcher_import_stats st;
+	struct diag d = {{0}};
+	int rc = 1;
+	bool tty = isatty(STDERR_FILENO);
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-g") || !strcmp(argv[i], "--gzip") || !strcmp(argv[i], "-z") ||
+		    !strcmp(argv[i], "--zstd")) {
+			continue; /* compression is sniffed */
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: clairctl import-updaters FILE|URL|-\n");
+			return 0;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "clairctl import-updaters: unknown flag %s\n", argv[i]);
+			return 2;
+		} else if (in) {
+			fprintf(stderr, "clairctl import-updaters: more than one input\n");
+			return 2;
+		} else {
+			in = argv[i];
+		}
+	}
+	if (!in) {
+		fprintf(stderr, "clairctl import-updaters: missing input (FILE, URL or -)\n");
+		return 2;
+	}
+	if (load_config(g, &cfg) < 0)
+		return 2;
+	if (!strncmp(in, "http://", 7) || !strncmp(in, "https://", 8)) {
+		struct fetch_opts fo = {.retries = 2};
+		if (updater_fetch(&fo, in, NULL, &fr, &d) < 0) {
+			fprintf(stderr, "clairctl import-updaters: %s\n", d.msg);
+			goto out;
+		}
+		in = fr.path;
+	}
+	if (db_pool_new(cfg.matcher.connstring ? cfg.matcher.connstring : "", 4, "libvuln", &p, &d) < 0 ||
+	    (cfg.matcher.migrations && db_migrate(p, DB_SCHEMA_MATCHER, &d) < 0)) {
+		fprintf(stderr, "clairctl import-updaters: %s\n", d.msg);
+		goto out;
+	}
+	if (jsonblob_reader_open(in, &r, &d) < 0) {
+		fprintf(stderr, "clairctl import-updaters: %s\n", d.msg);
+		goto out;
+	}
+	if (matcher_store_import(p, r, &st, tty ? import_progress : NULL, NULL, &d) < 0) {
+		if (tty)
+			fputc('\n', stderr);
+		fprintf(stderr, "clairctl import-updaters: %s\n", d.msg);
+		goto out;
+	}
+	if (tty)
+		fputc('\n', stderr);
+	log_info("clairctl", "import done", "{s:i,s:i,s:i}", "operations", (int)st.ops_written, "skipped",
+		 (int)st.ops_skipped, "vulnerabilities", (int)st.vulns);
+	rc = 0;
+out:
+	jsonblob_reader_close(r);
+	db_pool_free(p);
+	fetch_result_release(&fr);
+	config_release(&cfg);
+	return rc;
 }
 
 int main(int argc, char **argv)
