@@ -3,6 +3,7 @@
 #define SCANNER_HTTPAPI_HTTP_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "scanner/httpapi/http.h"
 
@@ -41,6 +42,9 @@ struct http_head {
  * 0 when more data is needed, -EBADMSG when malformed, -E2BIG when too many headers,
  * -ENOTSUP for unsupported transfer codings. */
 int http_head_parse(char *buf, size_t len, struct http_head *h);
+/* Moves every pointer of h from the block at old_base to the same offsets in new_base (the
+ * input buffer was reallocated between the head and the end of the body). */
+void http_head_rebase(struct http_head *h, uintptr_t old_base, char *new_base);
 /* Chunked body decoder state over the raw bytes that follow the head. */
 struct http_chunked {
 	size_t in_pos;   /* offset into the raw body bytes already consumed */

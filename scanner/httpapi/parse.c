@@ -1,6 +1,7 @@
 /* parse: HTTP/1.x request heads and chunked bodies. Strict, bounded, no allocation. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -278,4 +279,23 @@ int http_chunked_decode(struct http_chunked *c, const char *raw, size_t len, str
 		}
 	}
 	return c->state == 4 ? 1 : 0;
+}
+
+/* integer arithmetic: the old block is already freed, so its pointers must not be used as
+ * pointers any more */
+static char *rebase_one(const char *p, uintptr_t old_base, char *new_base)
+{
+	return p ? new_base + ((uintptr_t)p - old_base) : NULL;
+}
+
+void http_head_rebase(struct http_head *h, uintptr_t old_base, char *new_base)
+{
+	h->method = rebase_one(h->method, old_base, new_base);
+	h->target = rebase_one(h->target, old_base, new_base);
+	h->path = rebase_one(h->path, old_base, new_base);
+	h->query = rebase_one(h->query, old_base, new_base);
+	for (size_t i = 0; i < h->n_headers; i++) {
+		h->headers[i].name = rebase_one(h->headers[i].name, old_base, new_base);
+		h->headers[i].value = rebase_one(h->headers[i].value, old_base, new_base);
+	}
 }

@@ -60,6 +60,7 @@ struct conn {
 	struct buf in;
 	struct http_head head;
 	int have_head;
+	uintptr_t head_base; /* c->in.data when the head was parsed (pointers in head refer to it) */
 	struct http_chunked ch;
 	struct buf chunk_body;
 	int continue_sent;
@@ -395,6 +396,7 @@ static void conn_process(struct conn *c)
 				return;
 			}
 			c->have_head = 1;
+			c->head_base = (uintptr_t)c->in.data;
 			c->continue_sent = 0;
 			memset(&c->ch, 0, sizeof(c->ch));
 			buf_init(&c->chunk_body, s->o.body_max);
@@ -421,6 +423,11 @@ static void conn_process(struct conn *c)
 				goto need_more;
 		}
 
+		/* The body may have arrived after the head, and growing c->in may have moved it:
+		 * the head's pointers then refer to the old block and must follow the data. */
+		if ((uintptr_t)c->in.data != c->head_base)
+			http_head_rebase(h, c->head_base, c->in.data);
+		c->head_base = (uintptr_t)c->in.data;
 		/* complete: the request takes the input buffer, leftovers stay */
 		r = req_new(c);
 		if (!r) {
