@@ -270,6 +270,28 @@ def main():
               "%d vs %d" % (len(names(vr2)) if vr2 else -1, len(names(vr)) if vr else -1))
         log = open(os.path.join(work, "clair-%d.log" % port2)).read()
         check("offline server fetched no feed", "updater-fetch" not in log and "disable_updaters" in log, log[-1500:])
+        # matcher mode: the index report comes from the indexer at matcher.indexer_addr
+        port3, iport3 = free_port(), free_port()
+        mconf = os.path.join(work, "matcher-mode.yaml")
+        with open(mconf, "w") as f:
+            f.write("http_listen_addr: 127.0.0.1:%d\nintrospection_addr: 127.0.0.1:%d\n" % (port3, iport3))
+            f.write("matcher: {connstring: \"%s\", migrations: true, disable_updaters: true, indexer_addr: \"%s\"}\n"
+                    % (odsn, api2))
+        mlog = open(os.path.join(work, "clair-matcher.log"), "w")
+        clair3 = subprocess.Popen([os.path.join(BIN, "clair"), "-conf", mconf, "-mode", "MATCHER"], stdout=mlog, stderr=mlog)
+        check("matcher-mode clair starts", wait_http("http://127.0.0.1:%d/readyz" % iport3))
+        try:
+            api3 = "http://127.0.0.1:%d" % port3
+            st, _, body = http("GET", api3 + "/matcher/api/v1/vulnerability_report/" + manifest["hash"])
+            vr3 = json.loads(body) if st == 200 else {}
+            check("matcher mode reads the report from the remote indexer", st == 200 and names(vr3) == names(vr),
+                  "%d %s" % (st, body[:300]))
+            st, _, _ = http("GET", api3 + "/matcher/api/v1/vulnerability_report/sha256:" + "ef" * 32)
+            check("matcher mode: unknown manifest is 404", st == 404, str(st))
+            st, _, _ = http("GET", api3 + "/indexer/api/v1/index_state")
+            check("matcher mode does not mount the indexer", st == 404, str(st))
+        finally:
+            check("matcher-mode clair exits 0", stop(clair3) == 0)
     finally:
         check("offline clair exits 0", stop(clair2) == 0)
         web.terminate()

@@ -5,6 +5,8 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "scanner/app/remote.h"
+#include "scanner/indexer/coalesce.h"
 #include "scanner/indexer/manifest.h"
 #include "scanner/matcher/affected.h"
 #include "scanner/matcher/report.h"
@@ -314,11 +316,6 @@ static void handle_vuln_report(void *ctx, const struct http_request *req, struct
 		http_response_error(w, 400, "malformed path: %s", d.msg);
 		return;
 	}
-	if (!r->indexer) {
-		/* matcher mode: the index report lives in a remote indexer (not yet supported) */
-		http_response_error(w, 500, "matcher mode without a local indexer is not supported yet");
-		return;
-	}
 	if (matcher_has_vulns(r->matcher_db, &has, &d) < 0) {
 		http_response_error(w, 500, "%s", d.msg);
 		return;
@@ -327,7 +324,19 @@ static void handle_vuln_report(void *ctx, const struct http_request *req, struct
 		http_response_status(w, 202);
 		return;
 	}
-	rc = indexer_report(r->indexer, digest, &ir, &d);
+	if (r->indexer) {
+		rc = indexer_report(r->indexer, digest, &ir, &d);
+	} else {
+		/* matcher mode: the index report lives in the indexer at matcher.indexer_addr */
+		json_t *raw = NULL;
+		rc = app_remote_index_report(r->cfg, r->cfg->matcher.indexer_addr, digest, &raw, &d);
+		if (rc == 0) {
+			ir = idx_report_canonical(raw);
+			json_decref(raw);
+			if (!ir)
+				rc = diag_fail(&d, -EBADMSG, "the indexer sent something that is not an index report");
+		}
+	}
 	const char *st = rc == 0 ? json_string_value(json_object_get(ir, "state")) : NULL;
 	if (rc == -ENOENT || (rc == 0 && (!st || strcmp(st, "IndexFinished")))) {
 		http_response_error(w, 404, "index report for manifest \"%s\" not found", digest);

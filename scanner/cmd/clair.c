@@ -1,4 +1,5 @@
 /* bin/clair: Clair v4's server in one of its modes (combo, indexer, matcher, notifier). */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,13 @@ int main(int argc, char **argv)
 	if (fl.cpuprofile || fl.memprofile)
 		log_warn("clair", "profiling flags are accepted for compatibility and ignored", NULL);
 
-	/* Signals are blocked before any thread starts, so only app_wait_signal() sees them. */
+	/* Signals are blocked before any thread starts, so only app_wait_signal() sees them; and
+	 * libcurl is initialized once, before any thread may use it. */
 	app_signals_block();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "clair: could not initialize libcurl\n");
+		return 1;
+	}
 
 	struct config_load_opts lo = {.mode = fl.mode, .strict = fl.strict};
 	r = config_load(fl.conf, &lo, &cfg, &d);
@@ -57,5 +63,6 @@ int main(int argc, char **argv)
 	config_release(&cfg);
 	log_info("clair", "stopped", NULL);
 	log_ctx_clear();
+	curl_global_cleanup();
 	return 0;
 }

@@ -4,6 +4,7 @@
  *
  * Commands are entries of a static table; add report, manifest, delete, export-updaters and
  * import-updaters there. Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,8 +402,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		if (!strcmp(argv[i], commands[k].name))
-			return commands[k].fn(&g, argc - i - 1, argv + i + 1);
+		if (!strcmp(argv[i], commands[k].name)) {
+			int rc;
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				fprintf(stderr, "clairctl: could not initialize libcurl\n");
+				return 1;
+			}
+			rc = commands[k].fn(&g, argc - i - 1, argv + i + 1);
+			curl_global_cleanup();
+			return rc;
+		}
 	fprintf(stderr, "clairctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;
