@@ -96,6 +96,9 @@ check: test
 
 bench: deps all
 	bash hack/bench.sh
+	@for b in hack/bench_indexer.sh hack/bench_matcher.sh; do \
+		if [ -f $$b ]; then echo; bash $$b || exit 1; fi; \
+	done
 
 run: deps all
 	bash hack/run.sh
