@@ -12,6 +12,7 @@
 #include "common/backoff.h"
 #include "common/log.h"
 #include "scanner/app/fetch.h"
+#include "scanner/app/rhelmap.h"
 #include "scanner/app/routes.h"
 #include "scanner/db/db.h"
 #include "scanner/httpapi/http.h"
@@ -36,6 +37,8 @@ struct app {
 	struct indexer *indexer;
 	struct layer_fetch_opts fetch_opts;
 	struct updater_runner *runner;
+	struct app_rhelmap rhelmap;
+	int rhelmap_loaded;
 	const char **default_sets;
 
 	struct db_pool *pools[SVC_N]; /* NULL when the service does not run here */
@@ -168,6 +171,11 @@ static void *app_ready_main(void *arg)
 			if (!left)
 				break;
 		}
+	}
+	if (a->indexer) {
+		/* before readiness: a layer scanned without the mapping would keep CPE-less repositories */
+		app_rhelmap_load(&a->rhelmap, a->cfg);
+		a->rhelmap_loaded = 1;
 	}
 	if (a->runner) {
 		struct diag d = {{0}};
@@ -347,6 +355,8 @@ void app_free(struct app *a)
 	introspect_free(a->intro);
 	app_routes_release(&a->routes);
 	indexer_free(a->indexer);
+	if (a->rhelmap_loaded)
+		app_rhelmap_release(&a->rhelmap);
 	updater_runner_free(a->runner);
 	free(a->default_sets);
 	for (int s = 0; s < SVC_N; s++)
