@@ -241,6 +241,9 @@ static void refresh_latest(PGconn *c)
 	if (db_exec(c, "REFRESH MATERIALIZED VIEW CONCURRENTLY latest_update_operations", &d) < 0 &&
 	    db_exec(c, "REFRESH MATERIALIZED VIEW latest_update_operations", &d) < 0)
 		log_warn("matcher-store", "refresh latest_update_operations failed", "{s:s}", "error", d.msg);
+	/* a refreshed materialized view has no statistics until analyzed */
+	else if (db_exec(c, "ANALYZE latest_update_operations", &d) < 0)
+		log_warn("matcher-store", "analyze latest_update_operations failed", "{s:s}", "error", d.msg);
 }
 
 /* ---------------------------------------------------------------- writer */
