@@ -42,8 +42,9 @@ void controller_options_usage(FILE *f, const char *prog)
 	fprintf(f,
 	        "usage: %s [flags]\n"
 	        "\n"
-	        "Runs the Clair operator. The Kubernetes client is not implemented yet: only --dry-run\n"
-	        "(print the effective options and exit) succeeds.\n"
+	        "Runs the Clair operator: reconciles ClairDeployment resources (scanner.clairc.io/v1alpha1)\n"
+	        "into a Clair scanner, its PostgreSQL and Quay's scanner settings. Outside a cluster it\n"
+	        "needs --kubeconfig or $KUBECONFIG.\n"
 	        "\n"
 	        "flags:\n"
 	        "  --kubeconfig PATH                 kubeconfig file (default: $KUBECONFIG, else in-cluster config)\n"

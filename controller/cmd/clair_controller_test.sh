@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bin/clair-controller through its command line: exit codes 0 (help, version, dry run),
-# 1 (no Kubernetes client yet), 2 (bad flags), and the dry-run JSON line.
+# 1 (no Kubernetes configuration), 2 (bad flags), and the dry-run JSON line.
 set -u
 bin="${CLAIR_BIN_DIR:-bin}/clair-controller"
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ctl.XXXXXX")
@@ -10,7 +10,7 @@ failed=0
 
 check() { # name want_rc [grep-pattern stream] -- args...
   local name=$1 want=$2 pat=$3 stream=$4; shift 5
-  env -u KUBECONFIG "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   if [ "$rc" -ne "$want" ]; then
     echo "FAIL $name: exit $rc, want $want"; cat "$tmp/err"; failed=$((failed + 1)); return
@@ -26,7 +26,8 @@ if [ ! -x "$bin" ]; then echo "FAIL: $bin not built"; echo "0 passed, 1 failed";
 check help 0 '--leader-election-id' out -- --help
 check help-short 0 '--resync-period' out -- -h
 check version 0 '^clair-controller ' out -- --version
-check no-client 1 'kubernetes client not implemented yet' err --
+check no-config 1 'not in a cluster' err --
+check bad-kubeconfig 1 'kubeconfig' err -- --kubeconfig=/nonexistent/kubeconfig
 check bad-flag 2 'unknown flag "--nope"' err -- --nope
 check bad-duration 2 'resync-period' err -- --resync-period=5
 check bad-level 2 'log-level' err -- --log-level=verbose

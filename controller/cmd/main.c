@@ -1,6 +1,6 @@
-/* bin/clair-controller: the Clair operator. For now it only parses and validates its flags;
- * with --dry-run it logs the effective options and exits 0, otherwise it says the Kubernetes
- * client is missing and exits 1. Exit 2 means a bad command line. */
+/* bin/clair-controller: the Clair operator (controller/README.md). Exit codes: 0 (help,
+ * version, dry run, or stopped by SIGTERM/SIGINT), 1 (no Kubernetes config, lost leadership,
+ * fatal error), 2 (bad command line). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,6 +9,7 @@
 #include "common/diag.h"
 #include "common/log.h"
 #include "controller/options.h"
+#include "controller/run.h"
 
 static const char *level_name(enum log_level l)
 {
@@ -51,6 +52,5 @@ int main(int argc, char **argv)
 		         (json_int_t)o.resync_period_ms, "log_level", level_name(o.log_level), "dry_run", 1);
 		return 0;
 	}
-	log_error("controller", "kubernetes client not implemented yet", NULL);
-	return 1;
+	return controller_run(&o);
 }
