@@ -61,10 +61,15 @@ void log_ctx_set(const char *key, const char *value)
 		t_ctx = json_object();
 	if (!t_ctx)
 		return;
-	if (value)
+	if (value) {
 		json_object_set_new(t_ctx, key, json_string(value));
-	else
+	} else {
 		json_object_del(t_ctx, key);
+		/* an empty context is freed: worker threads set and clear fields per request and
+		 * must not leave the object behind when they exit */
+		if (json_object_size(t_ctx) == 0)
+			log_ctx_clear();
+	}
 }
 
 void log_ctx_clear(void)

@@ -36,7 +36,8 @@ void log_emit(enum log_level lvl, const char *component, const char *msg, const 
 #define log_warn(comp, msg, ...) log_emit(LOG_WARN, comp, msg, __VA_ARGS__)
 #define log_error(comp, msg, ...) log_emit(LOG_ERROR, comp, msg, __VA_ARGS__)
 
-/* Thread-local context fields (string values), inherited by every line of this thread. */
+/* Thread-local context fields (string values), inherited by every line of this thread.
+ * log_ctx_set(key, NULL) removes one; removing the last frees the context. */
 void log_ctx_set(const char *key, const char *value);
 void log_ctx_clear(void);
 
