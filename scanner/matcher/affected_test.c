@@ -284,8 +284,19 @@ static void test_malformed(void **state)
 		json_decref(j);
 	}
 	/* request level */
-	static const char *const badreq[] = {"[]", "{}", "{\"vulnerabilities\": {}}",
+	static const char *const badreq[] = {"[]", "{\"vulnerabilities\": {}}",
 	                                     "{\"vulnerabilities\": [{\"name\": \"ok\"}, 7]}"};
+	/* an absent or null list is an empty one, as Clair decodes it */
+	static const char *const emptyreq[] = {"{}", "{\"vulnerabilities\": null}"};
+	for (size_t i = 0; i < sizeof(emptyreq) / sizeof(emptyreq[0]); i++) {
+		struct vuln_list l = {0};
+		struct diag d = {{0}};
+		json_t *j = json_loads(emptyreq[i], 0, NULL);
+		assert_int_equal(vulnjson_decode_request(j, &l, &d), 0);
+		assert_int_equal(l.n, 0);
+		vuln_list_release(&l);
+		json_decref(j);
+	}
 	for (size_t i = 0; i < sizeof(badreq) / sizeof(badreq[0]); i++) {
 		struct vuln_list l = {0};
 		struct diag d = {{0}};

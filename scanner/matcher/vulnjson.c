@@ -298,6 +298,9 @@ int vulnjson_decode_request(const json_t *body, struct vuln_list *ret, struct di
 	const json_t *arr = json_is_object(body) ? json_object_get(body, "vulnerabilities") : NULL;
 	size_t i;
 	const json_t *x;
+	/* Clair's decoder treats an absent or null list as empty */
+	if (json_is_object(body) && (!arr || json_is_null(arr)))
+		return 0;
 	if (!json_is_array(arr))
 		return diag_fail(d, -EINVAL, "request: want {\"vulnerabilities\": [...]}");
 	if (json_array_size(arr) > VULNJSON_MAX_LIST)
