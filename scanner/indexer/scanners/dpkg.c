@@ -1,5 +1,6 @@
 /* dpkg: var/lib/dpkg/status (wherever a directory holds both "status" and "info/"). */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include "scanner/indexer/scanners/scanners_fuzz.h"
 #include "scanner/indexer/scanners/util.h"
 
-#define DPKG_MAX_PKGS 200000
+#define DPKG_MAX_PKGS 1000000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static int dpkg_want(const char *path, int is_dir)
 {
@@ -42,13 +45,12 @@ static int status_ok_installed(const char *st)
 	return ok && inst;
 }
 
-/* index of a package named name at or after index from in out, or -1 */
-static long find_pkg(const struct scan_result *out, size_t from, const char *name)
+/* name -> index maps (jansson objects are hash tables): a status file can hold hundreds of
+ * thousands of stanzas, so lookups must not be linear */
+static long map_get(json_t *map, const char *name)
 {
-	for (size_t i = out->n_pkgs; i-- > from;)
-		if (strcmp(out->pkgs[i].name, name) == 0)
-			return (long)i;
-	return -1;
+	json_t *v = json_object_get(map, name);
+	return v ? (long)json_integer_value(v) : -1;
 }
 
 int dpkg_parse(const char *data, size_t len, const char *package_db, int mode, struct scan_result *out)
@@ -56,11 +58,14 @@ int dpkg_parse(const char *data, size_t len, const char *package_db, int mode, s
 	size_t pos = 0, base = out->n_pkgs;
 	struct scutil_stanza st;
 	int rc = 0;
-	/* source packages seen in this database: name -> version, kept as strings pairs */
-	char **src_names = NULL, **src_vers = NULL;
+	/* source packages seen in this database: name -> index into src_vers */
+	json_t *src_map = json_object(), *pkg_map = json_object();
+	char **src_vers = NULL;
 	size_t n_src = 0, cap_src = 0;
 	char *name = NULL, *ver = NULL, *arch = NULL, *status = NULL, *source = NULL, *tmp = NULL;
 
+	if (!src_map || !pkg_map)
+		goto nomem;
 	while (scutil_stanza_next(data, len, &pos, &st)) {
 		free(name), free(ver), free(arch), free(status), free(source), free(tmp);
 		name = ver = arch = status = source = tmp = NULL;
@@ -69,7 +74,7 @@ int dpkg_parse(const char *data, size_t len, const char *package_db, int mode, s
 		    scutil_stanza_get(&st, "Source", &source))
 			goto nomem;
 		if (out->n_pkgs - base >= DPKG_MAX_PKGS) {
-			rc = -EINVAL;
+			rc = -EFBIG;
 			goto out;
 		}
 		struct idx_package p = {
@@ -111,29 +116,21 @@ int dpkg_parse(const char *data, size_t len, const char *package_db, int mode, s
 				sver = v;
 			}
 			sname = source;
-			size_t i;
-			for (i = 0; i < n_src; i++)
-				if (strcmp(src_names[i], sname) == 0)
-					break;
-			if (i < n_src) {
+			long i = map_get(src_map, sname);
+			if (i >= 0) {
 				sver = src_vers[i];
 			} else {
 				if (n_src == cap_src) {
 					size_t nc = cap_src ? cap_src * 2 : 64;
-					char **a = realloc(src_names, nc * sizeof(*a));
-					if (!a)
-						goto nomem;
-					src_names = a;
-					a = realloc(src_vers, nc * sizeof(*a));
+					char **a = realloc(src_vers, nc * sizeof(*a));
 					if (!a)
 						goto nomem;
 					src_vers = a;
 					cap_src = nc;
 				}
-				src_names[n_src] = strdup(sname);
 				src_vers[n_src] = strdup(sver);
-				if (!src_names[n_src] || !src_vers[n_src]) {
-					free(src_names[n_src]);
+				if (!src_vers[n_src] ||
+				    json_object_set_new(src_map, sname, json_integer((json_int_t)n_src)) < 0) {
 					free(src_vers[n_src]);
 					goto nomem;
 				}
@@ -144,12 +141,15 @@ int dpkg_parse(const char *data, size_t len, const char *package_db, int mode, s
 		p.src_name = (char *)sname;
 		p.src_version = (char *)sver;
 		/* the last stanza of a name wins (claircore keeps a map by name) */
-		long old = find_pkg(out, base, name);
+		long old = map_get(pkg_map, name);
 		if (scan_result_add_package(out, &p) < 0)
 			goto nomem;
 		if (old >= 0) {
+			/* the new stanza (the last element) takes the old one's place */
 			idx_package_release(&out->pkgs[old]);
 			out->pkgs[old] = out->pkgs[--out->n_pkgs];
+		} else if (json_object_set_new(pkg_map, name, json_integer((json_int_t)(out->n_pkgs - 1))) < 0) {
+			goto nomem;
 		}
 	}
 	goto out;
@@ -157,12 +157,11 @@ nomem:
 	rc = -ENOMEM;
 out:
 	free(name), free(ver), free(arch), free(status), free(source), free(tmp);
-	for (size_t i = 0; i < n_src; i++) {
-		free(src_names[i]);
+	for (size_t i = 0; i < n_src; i++)
 		free(src_vers[i]);
-	}
-	free(src_names);
 	free(src_vers);
+	json_decref(src_map);
+	json_decref(pkg_map);
 	if (rc < 0) {
 		/* a database that fails yields no packages */
 		while (out->n_pkgs > base)
@@ -220,12 +219,21 @@ static int dpkg_scan(const struct layer_files *files, struct scan_result *out, s
 		}
 		if (rc < 0) {
 			log_warn("indexer", "dpkg: invalid status file skipped", "{s:s,s:s}", "path", f->path, "reason",
-				 "package missing Package, Version or Architecture");
+				 rc == -EFBIG ? "more than " STR(DPKG_MAX_PKGS) " packages"
+					      : "package missing Package, Version or Architecture");
 			rc = 0;
 			continue;
 		}
-		/* repository hints from info/<pkg>[:arch].md5sums */
+		/* repository hints from info/<pkg>[:arch].md5sums (name -> index map: no n^2) */
 		size_t dl = strlen(dir);
+		json_t *names = json_object();
+		if (!names) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t k = base; k < out->n_pkgs; k++)
+			if (!json_object_get(names, out->pkgs[k].name))
+				json_object_set_new(names, out->pkgs[k].name, json_integer((json_int_t)k));
 		for (size_t j = 0; j < files->n_files; j++) {
 			const struct layer_file *m = &files->files[j];
 			const char *p = m->path;
@@ -238,15 +246,20 @@ static int dpkg_scan(const struct layer_files *files, struct scan_result *out, s
 			const char *colon = memchr(b, ':', kl);
 			if (colon)
 				kl = (size_t)(colon - b);
-			for (size_t k = base; k < out->n_pkgs; k++) {
+			char key[512];
+			if (kl >= sizeof(key))
+				continue;
+			memcpy(key, b, kl);
+			key[kl] = '\0';
+			json_t *hit = json_object_get(names, key);
+			for (size_t k = hit ? (size_t)json_integer_value(hit) : out->n_pkgs; k < out->n_pkgs; k++) {
 				struct idx_package *pk = &out->pkgs[k];
-				if (strlen(pk->name) != kl || memcmp(pk->name, b, kl) != 0)
-					continue;
 				char hex[33];
 				if (scutil_md5_hex(m->data, m->len, hex) < 0)
 					break;
 				char *h = strdup(hex);
 				if (!h) {
+					json_decref(names);
 					rc = -ENOMEM;
 					goto out;
 				}
@@ -255,6 +268,7 @@ static int dpkg_scan(const struct layer_files *files, struct scan_result *out, s
 				break;
 			}
 		}
+		json_decref(names);
 	}
 	if (out->n_pkgs > first)
 		qsort(out->pkgs + first, out->n_pkgs - first, sizeof(*out->pkgs), pkg_cmp);
