@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "scanner/matcher/version/version.h"
 #include "scanner/updaters/feed_sets.h"
 #include "scanner/updaters/feed_util.h"
 
@@ -173,7 +174,10 @@ static int osv_record(struct osv_ctx *c, json_t *rec, const char *name, struct d
 		const char *pname = json_string_value(json_object_get(pkg, "name"));
 		if (!eco || strcasecmp(eco, "PyPI") || !pname || !*pname)
 			continue;
-		t.pkg.name = (char *)pname;
+		char nname[256];
+		snprintf(nname, sizeof(nname), "%s", pname);
+		version_pep503_name(nname); /* as the python scanner names packages */
+		t.pkg.name = nname;
 		json_t *ranges = json_object_get(x, "ranges");
 		if (ranges && !json_is_null(ranges) && !json_is_array(ranges))
 			return osv_bad(name, id, d, "\"ranges\" is not a list");

@@ -97,8 +97,8 @@ static int pyup_member(void *ctx, const char *key, json_t *val, struct diag *d)
 	size_t kl = strlen(key);
 	if (kl >= sizeof(lname))
 		return diag_fail(d, -EBADMSG, "%s: package name \"%.64s...\" too long", c->path, key);
-	for (size_t i = 0; i <= kl; i++)
-		lname[i] = (char)tolower((unsigned char)key[i]);
+	memcpy(lname, key, kl + 1);
+	version_pep503_name(lname); /* as the python scanner names packages */
 	size_t i;
 	json_t *adv;
 	json_array_foreach(val, i, adv)

@@ -91,8 +91,8 @@ static int py_one(const struct layer_files *files, const struct layer_file *f, s
 		goto out;
 	if (version_pep440_normalized(&v, vec) == 0)
 		version_normalized_format("pep440", vec, norm, sizeof(norm));
-	for (char *c = name; c && *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	/* PEP 503: "Jinja2" -> "jinja2", "ruamel.yaml" -> "ruamel-yaml" (feeds are normalized alike) */
+	version_pep503_name(name);
 	/* package db: the .egg-info file's dir, else two levels up */
 	size_t dl = (size_t)(scutil_base(p) - p);
 	if (!scutil_has_suffix(p, ".egg-info")) {

@@ -1103,3 +1103,21 @@ int version_pep440_spec_contains(const char *spec, const char *version, int prer
 	*ret_in = st.all;
 	return 0;
 }
+
+void version_pep503_name(char *s)
+{
+	char *o = s;
+	if (!s)
+		return;
+	for (const char *p = s; *p;) {
+		if (*p == '-' || *p == '_' || *p == '.') {
+			while (*p == '-' || *p == '_' || *p == '.')
+				p++;
+			*o++ = '-';
+			continue;
+		}
+		*o++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+		p++;
+	}
+	*o = '\0';
+}

@@ -113,4 +113,9 @@ int version_pep440_normalized(const struct pep440 *v, int32_t out[10]);
  * 0 or -ENOSPC / -EINVAL. */
 int version_normalized_format(const char *kind, const int32_t v[10], char *out, size_t n);
 
+/* PEP 503 name normalization in place: lower case, every run of '-', '_' and '.' becomes one
+ * '-' ("Zope.Interface" -> "zope-interface"). The result is never longer than the input. Index
+ * and feeds both use it, so Python packages match whatever spelling each side used. */
+void version_pep503_name(char *s);
+
 #endif
