@@ -23,6 +23,7 @@
 
 #define COMP "controller"
 #define NWORKERS 2
+#define NREFL 8 /* clairdeployments, deployments, services, pvcs, configmaps, jobs, pdbs, secrets */
 #define MAX_REFS 4096
 
 static atomic_int g_stop;
@@ -54,11 +55,11 @@ struct ctl {
 	struct kube_config cfg;
 	struct queue *q;
 	struct kube_cache *cache;
-	struct refl_ud uds[6];
+	struct refl_ud uds[NREFL];
 	pthread_mutex_t mu;
 	struct ref *refs;
 	size_t nrefs;
-	struct reflector *refl[6];
+	struct reflector *refl[NREFL];
 	size_t nrefl;
 	atomic_bool leader;
 	atomic_int busy[NWORKERS];
@@ -330,12 +331,18 @@ static uint64_t mono_ms(void)
 static int start_reflector(struct ctl *c, const char *name, const char *group, const char *version,
                            const char *resource, const char *selector, reflector_fn fn)
 {
-	struct refl_ud *u = &c->uds[c->nrefl];
-	struct reflector_spec rs = {.name = name, .label_selector = selector, .fn = on_any, .ud = u};
+	struct refl_ud *u;
+	struct reflector_spec rs = {.name = name, .label_selector = selector, .fn = on_any};
 	char *path = kube_path(group, version, resource, c->o->namespace, NULL, NULL);
 	int r;
+	if (c->nrefl >= NREFL) {
+		free(path);
+		return -ENOSPC;
+	}
 	if (!path)
 		return -ENOMEM;
+	u = &c->uds[c->nrefl];
+	rs.ud = u;
 	u->c = c;
 	u->resource = resource;
 	u->handler = fn;
@@ -432,6 +439,9 @@ int controller_run(const struct controller_options *o)
 	    start_reflector(&c, "services", "", "v1", "services", selector, on_owned) < 0 ||
 	    start_reflector(&c, "persistentvolumeclaims", "", "v1", "persistentvolumeclaims", selector, on_owned) < 0 ||
 	    start_reflector(&c, "configmaps", "", "v1", "configmaps", selector, on_owned) < 0 ||
+	    start_reflector(&c, "jobs", "batch", "v1", "jobs", selector, on_owned) < 0 ||
+	    start_reflector(&c, "poddisruptionbudgets", "policy", "v1", "poddisruptionbudgets", selector, on_owned) <
+	        0 ||
 	    start_reflector(&c, "secrets", "", "v1", "secrets", NULL, on_owned) < 0) {
 		log_error(COMP, "could not start watches", NULL);
 		goto stop;

@@ -5,6 +5,7 @@ driven with the real kubectl. Each check prints "ok"/"FAIL"; the last line is "N
 Environment: CLAIR_BIN_DIR (the controller binary), TEST_TMPDIR (scratch), SRC_DIR (repo root).
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -156,7 +157,26 @@ def log_time():
 def owned_names():
     return [("deployment", "clair-scanner"), ("deployment", "clair-postgres"), ("service", "clair"),
             ("service", "clair-postgres"), ("secret", "clair-config"), ("secret", "clair-postgres"),
-            ("secret", "clair-keys"), ("pvc", "clair-postgres-data"), ("configmap", "clair-postgres-init")]
+            ("secret", "clair-keys"), ("pvc", "clair-postgres-data"), ("configmap", "clair-postgres-init"),
+            ("poddisruptionbudget", "clair-scanner")]
+
+
+def job_name(cd, image):
+    return "%s-migrate-%s" % (cd, hashlib.sha256(image.encode()).hexdigest()[:10])
+
+
+def finish_job(cd, image, how="complete"):
+    """Waits for the migration Job of image, then completes or fails it through the test hook."""
+    name = job_name(cd, image)
+    job = wait("job " + name, lambda: get("job", name), 15)
+    if job:
+        fake("POST", "/_fake/jobs/%s/%s/%s" % (NS, name, how))
+    return job
+
+
+def scanner_image():
+    d = get("deployment", "clair-scanner")
+    return d and d["spec"]["template"]["spec"]["containers"][0]["image"]
 
 
 def decode_cfg(secret):
@@ -228,7 +248,27 @@ def main():
     ok = wait("healthz", lambda: http_get(ctl.health, "/healthz")[0] == 200, 10)
     check("/healthz answers 200", ok)
 
-    # 2. every object, owned by the CR
+    # 2. first install: the migration Job runs before the scanner Deployment exists
+    img0 = "quay.io/projectquay/clair:4.9.0"
+    job = wait("migration job", lambda: get("job", job_name("clair", img0)), 20)
+    jc = job and job["spec"]["template"]["spec"]["containers"][0]
+    check("first install creates the migration Job (owned, clairctl migrate, config Secret, small backoffLimit)",
+          bool(job) and any(r.get("uid") == uid and r.get("controller") for r in job["metadata"].get("ownerReferences") or [])
+          and jc["image"] == img0 and jc["command"] == ["clairctl", "-c", "/etc/clair/config.yaml", "migrate"]
+          and job["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"] == "clair-config"
+          and job["spec"]["backoffLimit"] <= 3 and job["spec"]["template"]["spec"]["restartPolicy"] == "Never",
+          json.dumps(job)[:600])
+    time.sleep(1.5)
+    o = get("clairdeployment", "clair")
+    check("no scanner Deployment while the migration runs; Progressing=MigrationRunning",
+          get("deployment", "clair-scanner") is None and cond(o, "Progressing").get("reason") == "MigrationRunning"
+          and cond(o, "ScannerReady").get("reason") == "WaitingForMigration" and get("secret", "clair-config"),
+          json.dumps((o or {}).get("status"))[:600])
+    fake("POST", "/_fake/jobs/%s/%s/complete" % (NS, job_name("clair", img0)))
+    check("the scanner Deployment appears once the Job completed",
+          wait("scanner deployment", lambda: scanner_image() == img0, 15))
+
+    # 3. every object, owned by the CR
     def all_owned():
         for kind, name in owned_names():
             o = get(kind, name)
@@ -241,7 +281,13 @@ def main():
         return True
     check("every object created with an ownerReference to the ClairDeployment", wait("objects", all_owned, 20))
 
-    # 3. status converges
+    pdb = get("poddisruptionbudget", "clair-scanner")
+    check("PodDisruptionBudget for the scanner: policy/v1, minAvailable 1, scanner selector",
+          bool(pdb) and pdb["apiVersion"] == "policy/v1" and pdb["spec"].get("minAvailable") == 1
+          and pdb["spec"]["selector"]["matchLabels"] == get("deployment", "clair-scanner")["spec"]["selector"]["matchLabels"],
+          json.dumps(pdb)[:400])
+
+    # 3b. status converges
     def available():
         o = get("clairdeployment", "clair")
         return cond(o, "Available").get("status") == "True" and o
@@ -255,6 +301,7 @@ def main():
         check("status fields", s.get("observedGeneration") == o["metadata"]["generation"]
               and s.get("endpoint") == "http://clair.quay.svc.cluster.local"
               and s.get("currentImage") == "quay.io/projectquay/clair:4.9.0"
+              and s.get("migratedImage") == "quay.io/projectquay/clair:4.9.0"
               and s.get("readyReplicas") == 2 and s.get("notificationTarget")
               == "https://quay.example.com/secscan/notification"
               and cond(o, "Degraded").get("status") == "False"
@@ -360,9 +407,18 @@ def main():
     relists = [l for l in m.splitlines() if l.startswith("clair_controller_relists_total ")]
     check("the watches re-listed after 410", relists and int(relists[0].split()[1]) > 6, str(relists))
 
-    # 9. image change rolls forward
+    # 9. image change: a new migration Job first, then the rollout
     kubectl("-n", NS, "patch", "clairdeployment", "clair", "--type=merge", "-p",
             '{"spec":{"image":"quay.io/projectquay/clair:4.9.1"}}')
+    img1 = "quay.io/projectquay/clair:4.9.1"
+    job = wait("migration job 4.9.1", lambda: get("job", job_name("clair", img1)), 15)
+    time.sleep(1.5)
+    o = get("clairdeployment", "clair")
+    check("image change creates a new migration Job; the rollout waits for it",
+          bool(job) and scanner_image() == img0 and cond(o, "Progressing").get("reason") == "MigrationRunning"
+          and o["status"].get("migratedImage") == img0 and get("job", job_name("clair", img0)) is not None,
+          json.dumps((o or {}).get("status"))[:600])
+    fake("POST", "/_fake/jobs/%s/%s/complete" % (NS, job_name("clair", img1)))
     def rolled():
         o = get("clairdeployment", "clair")
         s = o["status"]
@@ -376,10 +432,37 @@ def main():
           and dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0,
           json.dumps((get("clairdeployment", "clair") or {}).get("status"))[:600])
 
+    # 9b. a failed migration: Degraded/MigrationFailed, the Deployment keeps the old image
+    img2 = "quay.io/projectquay/clair:4.9.2-badschema"
+    kubectl("-n", NS, "patch", "clairdeployment", "clair", "--type=merge", "-p",
+            json.dumps({"spec": {"image": img2}}))
+    finish_job("clair", img2, "fail")
+    def mig_failed():
+        o = get("clairdeployment", "clair")
+        return cond(o, "Degraded").get("reason") == "MigrationFailed" and \
+            cond(o, "Degraded").get("status") == "True" and o
+    o = wait("migration failed", mig_failed, 15)
+    time.sleep(1)
+    o = get("clairdeployment", "clair")
+    check("failed migration Job -> Degraded=True/MigrationFailed, Deployment keeps the old image, still Available",
+          cond(o, "Degraded").get("reason") == "MigrationFailed" and scanner_image() == img1
+          and o["status"].get("currentImage") == img1 and o["status"].get("migratedImage") == img1
+          and cond(o, "Available").get("status") == "True"
+          and cond(o, "Progressing").get("reason") == "MigrationFailed", json.dumps((o or {}).get("status"))[:800])
+    since = log_time()
+    time.sleep(4.5)
+    w = controller_writes(since)
+    check("a failed migration is not retried in a loop (no writes, no new Job over two resyncs)",
+          not w and len(json.loads(kubectl("-n", NS, "get", "jobs", "-o", "json"))["items"]) == 3, str(w[:5]))
+    evs = json.loads(kubectl("-n", NS, "get", "events", "-o", "json"))["items"]
+    check("MigrationFailed recorded as a Warning Event",
+          any(e.get("reason") == "MigrationFailed" and e.get("type") == "Warning" for e in evs))
+
     # 10. a stalled rollout: Degraded, rolled back to the last good image
     fake("PUT", "/_fake/config", {"stallDeployments": ["quay/clair-scanner"]})
     kubectl("-n", NS, "patch", "clairdeployment", "clair", "--type=merge", "-p",
             '{"spec":{"image":"quay.io/projectquay/clair:9.9.9-broken"}}')
+    finish_job("clair", "quay.io/projectquay/clair:9.9.9-broken")
     def degraded():
         o = get("clairdeployment", "clair")
         d = cond(o, "Degraded")
@@ -420,6 +503,7 @@ def main():
         c = cond(get("clairdeployment", "other"), "QuayConfigured")
         return c.get("status") == "False" and c.get("reason") == "SecretNotFound"
     check("missing Quay Secret -> QuayConfigured=False/SecretNotFound", wait("missing", missing, 15))
+    finish_job("other", img0)
     wait("other available", lambda: cond(get("clairdeployment", "other"), "Available").get("status") == "True", 15)
     since = log_time()
     time.sleep(3)
@@ -469,6 +553,8 @@ def main():
     def gone():
         return all(get(k, n) is None for k, n in owned_names())
     check("deleting the ClairDeployment garbage-collects its objects", wait("gc", gone, 15))
+    check("the migration Jobs are garbage-collected too",
+          not json.loads(kubectl("-n", NS, "get", "jobs", "-o", "json"))["items"])
     qc = yaml_load(decode_cfg(get("secret", "quay-config")))
     check("the finalizer removed the scanner keys from Quay's config and kept the rest",
           not any(k in qc for k in ("FEATURE_SECURITY_SCANNER", "SECURITY_SCANNER_V4_ENDPOINT",

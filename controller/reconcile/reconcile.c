@@ -58,6 +58,8 @@ static const struct res_kind K_CONFIGMAP = {"", "v1", "configmaps"};
 static const struct res_kind K_SERVICE = {"", "v1", "services"};
 static const struct res_kind K_PVC = {"", "v1", "persistentvolumeclaims"};
 static const struct res_kind K_DEPLOYMENT = {"apps", "v1", "deployments"};
+static const struct res_kind K_JOB = {"batch", "v1", "jobs"};
+static const struct res_kind K_PDB = {"policy", "v1", "poddisruptionbudgets"};
 static const struct res_kind K_CD = {RENDER_GROUP, RENDER_VERSION, "clairdeployments"};
 
 /* Makes the live object look like desired (takes ownership of desired). *ret_live (optional)
@@ -473,6 +475,70 @@ static int quay_write(struct pass *p, bool *ret_written, struct diag *d)
 	return diag_fail(d, -EBUSY, "Quay config Secret %s kept changing (5 conflicts)", p->s.quay_secret);
 }
 
+/* ---- schema migration Job */
+
+enum mig_state { MIG_DONE, MIG_WAITING_DB, MIG_RUNNING, MIG_FAILED };
+
+static bool job_cond_true(const json_t *job, const char *type)
+{
+	const json_t *c = render_condition_get(json_object_get(json_object_get(job, "status"), "conditions"), type);
+	return c && !strcmp(json_string_value(json_object_get(c, "status")) ?: "", "True");
+}
+
+/* Makes sure the migration Job for image exists (created once, never updated: its pod template
+ * is immutable) and reads its outcome; msg gets the failure reason for the condition. */
+static int migration_job(struct pass *p, const char *image, enum mig_state *ret, char **ret_job, char *msg,
+                         size_t msgn, struct diag *d)
+{
+	char *name = render_migration_job_name(&p->s, image), *coll = NULL;
+	json_t *job = NULL, *c;
+	int r;
+
+	*ret = MIG_RUNNING;
+	*ret_job = name;
+	msg[0] = 0;
+	if (!name)
+		return -ENOMEM;
+	r = get_object(p->k, p->cache, &K_JOB, p->s.namespace, name, &job, d);
+	if (r == -ENOENT) {
+		json_t *desired = render_migration_job(&p->s, image);
+		json_decref(job);
+		job = NULL;
+		if (!desired || !(coll = kube_path(K_JOB.group, K_JOB.version, K_JOB.resource, p->s.namespace, NULL,
+		                                   NULL))) {
+			json_decref(desired);
+			return -ENOMEM;
+		}
+		r = kube_create(p->k, coll, desired, &job, d);
+		atomic_fetch_add(&reconcile_writes_total, 1);
+		json_decref(desired);
+		free(coll);
+		if (r == -EEXIST) { /* a stale cache: read it */
+			json_decref(job);
+			job = NULL;
+			r = get_object(p->k, NULL, &K_JOB, p->s.namespace, name, &job, d);
+		} else if (r == 0) {
+			log_info(COMP, "created the migration job", "{s:s,s:s,s:s}", "namespace", p->s.namespace, "name",
+			         name, "image", image);
+		}
+	}
+	if (r < 0) {
+		json_decref(job);
+		return r;
+	}
+	if (job_cond_true(job, "Complete")) {
+		*ret = MIG_DONE;
+	} else if (job_cond_true(job, "Failed")) {
+		*ret = MIG_FAILED;
+		c = (json_t *)render_condition_get(json_object_get(json_object_get(job, "status"), "conditions"),
+		                                   "Failed");
+		snprintf(msg, msgn, "%s: %s", json_string_value(json_object_get(c, "reason")) ?: "Failed",
+		         json_string_value(json_object_get(c, "message")) ?: "the job failed");
+	}
+	json_decref(job);
+	return 0;
+}
+
 static bool has_finalizer(const json_t *cr)
 {
 	size_t i;
@@ -753,7 +819,24 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 	set_str(&p, "endpoint", p.endpoint);
 	set_str(&p, "notificationTarget", p.webhook);
 
-	/* 6. scanner Deployment and the rollout state machine */
+	/* 6. the schema migration for spec.image runs (as a Job) before any pod gets that image */
+	enum mig_state mig = MIG_DONE;
+	char *mig_job = NULL, mig_msg[512] = "";
+	const char *migrated = json_string_value(json_object_get(p.status, "migratedImage"));
+	if (!migrated || strcmp(migrated, p.s.image)) {
+		if (!db_ready) {
+			mig = MIG_WAITING_DB;
+		} else if ((r = migration_job(&p, p.s.image, &mig, &mig_job, mig_msg, sizeof(mig_msg), d)) < 0) {
+			free(mig_job);
+			goto out;
+		}
+		if (mig == MIG_DONE) {
+			set_str(&p, "migratedImage", p.s.image);
+			log_info(COMP, "schema migrated", "{s:s,s:s}", "name", p.s.name, "image", p.s.image);
+		}
+	}
+
+	/* 7. scanner Deployment and the rollout state machine */
 	const char *current = json_string_value(json_object_get(p.status, "currentImage"));
 	const char *failed = json_string_value(json_object_get(p.status, "failedImage"));
 	char *cur_copy = current ? strdup(current) : NULL;
@@ -764,23 +847,40 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 	set_str(&p, "targetImage", p.s.image);
 	bool rolled_back = failed && p.s.auto_rollback && cur_copy && strcmp(cur_copy, p.s.image);
 	const char *run = rolled_back ? cur_copy : p.s.image;
-	if (!db_ready) {
+	char *hold = NULL; /* the running image, kept while spec.image is not migrated */
+	if (!db_ready || mig != MIG_DONE) {
 		/* do not start the scanner before its database; never stop a running one */
 		char *dn = render_name(&p.s, "-scanner");
 		r = dn ? get_object(k, p.cache, &K_DEPLOYMENT, p.s.namespace, dn, &scdep, d) : -ENOMEM;
 		free(dn);
 		if (r < 0 && r != -ENOENT) {
 			free(cur_copy);
+			free(mig_job);
 			goto out;
 		}
 		r = 0;
+		if (scdep && mig != MIG_DONE) {
+			struct dep_state live;
+			dep_read(scdep, p.s.replicas, &live);
+			if (live.image[0] && !(hold = strdup(live.image))) {
+				free(cur_copy);
+				free(mig_job);
+				r = -ENOMEM;
+				goto out;
+			}
+			if (hold)
+				run = hold;
+		}
 	}
-	if (db_ready || scdep) {
+	if ((db_ready && mig == MIG_DONE) || scdep) {
 		json_decref(scdep);
 		scdep = NULL;
 		if ((r = apply_object(k, p.cache, &K_DEPLOYMENT, render_scanner_deployment(&p.s, run, hash), &scdep,
-		                      d)) < 0) {
+		                      d)) < 0 ||
+		    (r = apply_object(k, p.cache, &K_PDB, render_scanner_pdb(&p.s), NULL, d)) < 0) {
 			free(cur_copy);
+			free(hold);
+			free(mig_job);
 			goto out;
 		}
 	}
@@ -796,6 +896,8 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 			if ((r = apply_object(k, p.cache, &K_DEPLOYMENT,
 			                      render_scanner_deployment(&p.s, cur_copy, hash), &scdep, d)) < 0) {
 				free(cur_copy);
+				free(hold);
+				free(mig_job);
 				goto out;
 			}
 			dep_read(scdep, p.s.replicas, &sc);
@@ -803,7 +905,24 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 			run = cur_copy;
 		}
 	}
-	if (!sc.exists) {
+	if (mig == MIG_FAILED) {
+		cond(&p, "Degraded", true, "MigrationFailed",
+		     "migration Job %s for image %s failed (%s); %s (change spec.image, or delete the Job to retry)",
+		     mig_job, p.s.image, mig_msg,
+		     sc.exists ? "the scanner keeps its current image" : "the scanner is not started");
+		cond(&p, "Progressing", false, "MigrationFailed", "the schema migration for %s failed", p.s.image);
+		if (!sc.exists)
+			cond(&p, "ScannerReady", false, "WaitingForMigration",
+			     "the scanner starts once the schema is migrated");
+	} else if (mig == MIG_RUNNING) {
+		cond(&p, "Degraded", false, "AsExpected", "no problems");
+		cond(&p, "Progressing", true, "MigrationRunning",
+		     "migration Job %s migrates the schema for %s; pods roll once it succeeds", mig_job, p.s.image);
+		if (!sc.exists)
+			cond(&p, "ScannerReady", false, "WaitingForMigration",
+			     "the scanner starts once the schema is migrated");
+		res->requeue_after_ms = 5000; /* the Job watch reacts sooner */
+	} else if (!sc.exists) {
 		cond(&p, "ScannerReady", false, "WaitingForDatabase", "the scanner starts once the database is ready");
 		cond(&p, "Progressing", true, "WaitingForDatabase", "waiting for the database");
 	} else if (rolled_back) {
@@ -835,6 +954,8 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 		res->requeue_after_ms = 5000;
 	}
 	free(cur_copy);
+	free(hold);
+	free(mig_job);
 	if (!db_ready && !res->requeue_after_ms)
 		res->requeue_after_ms = 5000;
 	json_object_set_new(p.status, "replicas", json_integer(sc.replicas));
@@ -849,7 +970,7 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 	else if (sc.exists)
 		cond(&p, "ScannerReady", false, "NotReady", "no scanner replica is available yet");
 
-	/* 7. Quay's keys */
+	/* 8. Quay's keys */
 	if (p.s.quay_secret && quay_ok) {
 		bool written = false;
 		r = quay_write(&p, &written, &vd);
@@ -875,7 +996,7 @@ int reconcile_clair(struct kube_client *k, struct kube_cache *cache, const char 
 		cond(&p, "QuayConfigured", true, "NotRequested", "spec.quay.configSecretRef is not set");
 	}
 
-	/* 8. aggregate */
+	/* 9. aggregate */
 	if (!db_ready)
 		cond(&p, "Available", false, "DatabaseUnavailable", "the database is not ready");
 	else if (p.s.replicas == 0)

@@ -750,6 +750,77 @@ json_t *render_scanner_service(const struct render_spec *s)
 	return o;
 }
 
+char *render_migration_job_name(const struct render_spec *s, const char *image)
+{
+	char hash[65], suffix[32];
+	render_sha256_hex(image, strlen(image), hash);
+	snprintf(suffix, sizeof(suffix), "-migrate-%.10s", hash);
+	return render_name(s, suffix);
+}
+
+static json_t *container_resources(const struct render_spec *s)
+{
+	return s->resources ? json_deep_copy(s->resources)
+	                    : json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "requests", "cpu", "500m", "memory", "512Mi",
+	                                "limits", "cpu", "2", "memory", "4Gi");
+}
+
+json_t *render_migration_job(const struct render_spec *s, const char *image)
+{
+	char *cfg = render_name(s, "-config"), *name = render_migration_job_name(s, image);
+	json_t *o = NULL, *res = container_resources(s), *md;
+	if (!cfg || !name || !res)
+		goto fail;
+	o = object(s, "batch/v1", "Job", "", "migrate", true);
+	if (!o)
+		goto fail;
+	md = json_object_get(o, "metadata");
+	json_object_set_new(md, "name", json_string(name));
+	json_object_set_new(md, "annotations", json_pack("{s:s}", "scanner.clairc.io/image", image));
+	json_object_set_new(
+	    o, "spec",
+	    json_pack("{s:i,s:i,s:{s:{s:o},s:{s:s,s:b,s:{s:b},"
+	              "s:[{s:s,s:s,s:s,s:[s,s,s,s],s:[{s:s,s:s}],s:O,"
+	              "s:[{s:s,s:s,s:b}],s:{s:b,s:b,s:{s:[s]}}}],"
+	              "s:[{s:s,s:{s:s}}]}}}",
+	              "backoffLimit", RENDER_MIGRATION_BACKOFF_LIMIT, "activeDeadlineSeconds",
+	              RENDER_MIGRATION_DEADLINE_S, "template", "metadata", "labels", labels(s, "migrate"), "spec",
+	              "restartPolicy", "Never", "automountServiceAccountToken", 0, "securityContext", "runAsNonRoot", 1,
+	              "containers", "name", "migrate", "image", image, "imagePullPolicy", s->pull_policy, "command",
+	              "clairctl", "-c", "/etc/clair/config.yaml", "migrate", "env", "name", "CLAIR_CONF", "value",
+	              "/etc/clair/config.yaml", "resources", res, "volumeMounts", "name", "config", "mountPath",
+	              "/etc/clair", "readOnly", 1, "securityContext", "allowPrivilegeEscalation", 0,
+	              "readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL", "volumes", "name", "config", "secret",
+	              "secretName", cfg));
+	if (!json_object_get(o, "spec"))
+		goto fail;
+	json_decref(res);
+	free(cfg);
+	free(name);
+	return o;
+fail:
+	json_decref(res);
+	json_decref(o);
+	free(cfg);
+	free(name);
+	return NULL;
+}
+
+json_t *render_scanner_pdb(const struct render_spec *s)
+{
+	json_t *o = object(s, "policy/v1", "PodDisruptionBudget", "-scanner", "scanner", true);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "spec",
+	                    json_pack("{s:{s:o},s:i}", "selector", "matchLabels", selector(s, "scanner"),
+	                              s->replicas > 1 ? "minAvailable" : "maxUnavailable", 1));
+	if (!json_object_get(o, "spec")) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* ---- Quay's config */
 
 char *render_quay_server_hostname(const char *yaml, size_t n)

@@ -100,6 +100,19 @@ json_t *render_config_secret(const struct render_spec *s, const char *config_yam
 json_t *render_scanner_deployment(const struct render_spec *s, const char *image, const char *config_hash);
 json_t *render_scanner_service(const struct render_spec *s);
 
+/* Schema migration before a rollout: Job "<cd>-migrate-<first 10 hex of sha256(image)>" running
+ * `clairctl -c /etc/clair/config.yaml migrate` from image with the config Secret mounted as the
+ * scanner Deployment mounts it (restartPolicy Never, backoffLimit RENDER_MIGRATION_BACKOFF_LIMIT,
+ * activeDeadlineSeconds RENDER_MIGRATION_DEADLINE_S, owned). Its pod template is immutable, so
+ * the controller only ever creates it. */
+#define RENDER_MIGRATION_BACKOFF_LIMIT 2
+#define RENDER_MIGRATION_DEADLINE_S 3600
+char *render_migration_job_name(const struct render_spec *s, const char *image);
+json_t *render_migration_job(const struct render_spec *s, const char *image);
+/* PodDisruptionBudget "<cd>-scanner" (policy/v1, owned) over the scanner pods: minAvailable 1
+ * when replicas > 1, otherwise maxUnavailable 1 (a single replica must not block node drains). */
+json_t *render_scanner_pdb(const struct render_spec *s);
+
 /* Quay's config.yaml: sets the scanner keys and keeps every other line. */
 struct render_quay_keys {
 	const char *endpoint;

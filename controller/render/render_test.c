@@ -424,13 +424,126 @@ static void test_random(void **state)
 	free(p);
 }
 
+static const char *sget(const json_t *o, const char *path)
+{
+	/* "a.b.0.c": objects by key, arrays by index */
+	char key[128];
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		o = json_is_array(o) ? json_array_get(o, strtoul(key, NULL, 10)) : json_object_get(o, key);
+		path += n + (path[n] == '.');
+	}
+	return json_string_value(o);
+}
+
+static void test_migration_job(void **state)
+{
+	struct render_spec s;
+	struct diag d = {{0}};
+	json_t *cr = cr_from("{\"replicas\":3,\"imagePullPolicy\":\"Always\"}");
+	char hash[65], want[64];
+	(void)state;
+	assert_int_equal(render_parse_spec(cr, &s, &d), 0);
+
+	char *n1 = render_migration_job_name(&s, "quay.io/projectquay/clair:4.9.0");
+	char *n2 = render_migration_job_name(&s, "quay.io/projectquay/clair:4.9.1");
+	render_sha256_hex("quay.io/projectquay/clair:4.9.0", strlen("quay.io/projectquay/clair:4.9.0"), hash);
+	snprintf(want, sizeof(want), "clair-migrate-%.10s", hash);
+	assert_string_equal(n1, want);
+	assert_string_not_equal(n1, n2);
+	assert_true(strlen(n1) <= 63);
+
+	json_t *job = render_migration_job(&s, "quay.io/projectquay/clair:4.9.0");
+	assert_non_null(job);
+	assert_owned(job, true);
+	assert_string_equal(sget(job, "apiVersion"), "batch/v1");
+	assert_string_equal(sget(job, "kind"), "Job");
+	assert_string_equal(sget(job, "metadata.name"), n1);
+	assert_string_equal(sget(job, "metadata.namespace"), "quay");
+	json_t *spec = json_object_get(job, "spec");
+	assert_int_equal(json_integer_value(json_object_get(spec, "backoffLimit")), RENDER_MIGRATION_BACKOFF_LIMIT);
+	assert_true(RENDER_MIGRATION_BACKOFF_LIMIT <= 3);
+	assert_int_equal(json_integer_value(json_object_get(spec, "activeDeadlineSeconds")),
+	                 RENDER_MIGRATION_DEADLINE_S);
+	assert_string_equal(sget(spec, "template.spec.restartPolicy"), "Never");
+	json_t *c = json_array_get(json_object_get(json_object_get(json_object_get(spec, "template"), "spec"),
+	                                           "containers"),
+	                           0);
+	assert_string_equal(json_string_value(json_object_get(c, "image")), "quay.io/projectquay/clair:4.9.0");
+	assert_string_equal(json_string_value(json_object_get(c, "imagePullPolicy")), "Always");
+	json_t *cmd = json_object_get(c, "command");
+	assert_int_equal(json_array_size(cmd), 4);
+	assert_string_equal(json_string_value(json_array_get(cmd, 0)), "clairctl");
+	assert_string_equal(json_string_value(json_array_get(cmd, 1)), "-c");
+	assert_string_equal(json_string_value(json_array_get(cmd, 2)), "/etc/clair/config.yaml");
+	assert_string_equal(json_string_value(json_array_get(cmd, 3)), "migrate");
+	/* the config Secret is mounted where the scanner Deployment mounts it */
+	json_t *dep = render_scanner_deployment(&s, "quay.io/projectquay/clair:4.9.0", "abc");
+	assert_string_equal(sget(dep, "spec.template.spec.volumes.0.secret.secretName"), "clair-config");
+	assert_string_equal(sget(spec, "template.spec.volumes.0.secret.secretName"), "clair-config");
+	assert_string_equal(sget(spec, "template.spec.containers.0.volumeMounts.0.mountPath"),
+	                    sget(dep, "spec.template.spec.containers.0.volumeMounts.0.mountPath"));
+	assert_string_equal(sget(spec, "template.spec.containers.0.env.0.value"), "/etc/clair/config.yaml");
+	/* its pods are not scanner pods: the Service and the PDB must not select them */
+	assert_false(render_json_subset(json_object_get(json_object_get(json_object_get(dep, "spec"), "selector"),
+	                                                "matchLabels"),
+	                                json_object_get(json_object_get(json_object_get(spec, "template"), "metadata"),
+	                                                "labels")));
+	json_decref(dep);
+	/* deterministic */
+	json_t *again = render_migration_job(&s, "quay.io/projectquay/clair:4.9.0");
+	assert_true(json_equal(job, again));
+	json_decref(again);
+	json_decref(job);
+	free(n1);
+	free(n2);
+	json_decref(cr);
+}
+
+static void test_pdb(void **state)
+{
+	struct render_spec s;
+	struct diag d = {{0}};
+	json_t *cr = cr_from("{\"replicas\":3}");
+	(void)state;
+	assert_int_equal(render_parse_spec(cr, &s, &d), 0);
+	json_t *pdb = render_scanner_pdb(&s);
+	assert_non_null(pdb);
+	assert_owned(pdb, true);
+	assert_string_equal(sget(pdb, "apiVersion"), "policy/v1");
+	assert_string_equal(sget(pdb, "kind"), "PodDisruptionBudget");
+	assert_string_equal(sget(pdb, "metadata.name"), "clair-scanner");
+	json_t *spec = json_object_get(pdb, "spec");
+	assert_int_equal(json_integer_value(json_object_get(spec, "minAvailable")), 1);
+	assert_null(json_object_get(spec, "maxUnavailable"));
+	/* the selector is exactly the scanner Deployment's */
+	json_t *dep = render_scanner_deployment(&s, "img:1", "abc");
+	assert_true(json_equal(json_object_get(json_object_get(spec, "selector"), "matchLabels"),
+	                       json_object_get(json_object_get(json_object_get(dep, "spec"), "selector"),
+	                                       "matchLabels")));
+	json_decref(dep);
+	json_decref(pdb);
+	json_decref(cr);
+
+	cr = cr_from("{\"replicas\":1}");
+	assert_int_equal(render_parse_spec(cr, &s, &d), 0);
+	pdb = render_scanner_pdb(&s);
+	spec = json_object_get(pdb, "spec");
+	assert_null(json_object_get(spec, "minAvailable"));
+	assert_int_equal(json_integer_value(json_object_get(spec, "maxUnavailable")), 1);
+	json_decref(pdb);
+	json_decref(cr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),         cmocka_unit_test(test_validation_names_field),
 	    cmocka_unit_test(test_config_yaml),      cmocka_unit_test(test_objects),
 	    cmocka_unit_test(test_quay_config_edit), cmocka_unit_test(test_conditions_and_subset),
-	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_random),           cmocka_unit_test(test_migration_job),
+	    cmocka_unit_test(test_pdb),
 	};
 	return cmocka_run_group_tests_name("controller/render", tests, NULL, NULL);
 }

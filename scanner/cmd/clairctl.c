@@ -33,6 +33,7 @@ struct ctl_command {
 static int cmd_check_config(const struct ctl_globals *g, int argc, char **argv);
 static int cmd_export_updaters(const struct ctl_globals *g, int argc, char **argv);
 static int cmd_import_updaters(const struct ctl_globals *g, int argc, char **argv);
+static int cmd_migrate(const struct ctl_globals *g, int argc, char **argv);
 
 static const struct ctl_command commands[] = {
 	{"check-config", "print the effective configuration of FILE... (exit 2 if invalid)", cmd_check_config},
@@ -40,6 +41,7 @@ static const struct ctl_command commands[] = {
 	 cmd_export_updaters},
 	{"import-updaters", "load an export-updaters archive (FILE, URL or -) into the matcher database",
 	 cmd_import_updaters},
+	{"migrate", "apply the embedded schema migrations to the configured databases", cmd_migrate},
 };
 
 static void usage(FILE *out)
@@ -356,6 +358,84 @@ out:
 	fetch_result_release(&fr);
 	config_release(&cfg);
 	return rc;
+}
+
+/* ---- migrate: the controller's migration Job runs this before pods roll ---- */
+
+static int migrate_one(const char *what, const char *dsn, enum db_schema schema)
+{
+	struct db_pool *p = NULL;
+	struct diag d = {{0}};
+	int n, before = 0, after = 0;
+
+	if (db_pool_new(dsn, 2, "clairctl-migrate", &p, &d) < 0) {
+		fprintf(stderr, "clairctl migrate: %s: %s\n", what, d.msg);
+		return -1;
+	}
+	(void)db_schema_version(p, schema, &before);
+	n = db_migrate(p, schema, &d);
+	if (n < 0) {
+		fprintf(stderr, "clairctl migrate: %s: %s\n", what, d.msg);
+		db_pool_free(p);
+		return -1;
+	}
+	if (db_schema_version(p, schema, &after) < 0)
+		after = db_schema_latest(schema);
+	db_pool_free(p);
+	if (n == 0)
+		printf("%s: up to date (%s version %d)\n", what, db_schema_table(schema), after);
+	else
+		printf("%s: applied %d migration%s (%s version %d -> %d)\n", what, n, n == 1 ? "" : "s",
+		       db_schema_table(schema), before, after);
+	return 0;
+}
+
+static int cmd_migrate(const struct ctl_globals *g, int argc, char **argv)
+{
+	struct clair_config cfg;
+	int failed = 0, any = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: clairctl [-c CONFIG] migrate\n\n"
+			       "Applies the embedded migrations to the indexer, matcher and notifier databases\n"
+			       "of CONFIG (those configured; the notifier when enabled or its connstring is set).\n"
+			       "Exit 0 on success, 1 on a database error, 2 on a configuration error.\n");
+			return 0;
+		}
+		fprintf(stderr, "clairctl migrate: unexpected argument %s\n", argv[i]);
+		return 2;
+	}
+	if (load_config(g, &cfg) < 0)
+		return 2;
+	if (cfg.indexer.connstring && cfg.indexer.connstring[0]) {
+		any = 1;
+		if (migrate_one("indexer", cfg.indexer.connstring, DB_SCHEMA_INDEXER) < 0)
+			failed = 1;
+	}
+	if (!failed && cfg.matcher.connstring && cfg.matcher.connstring[0]) {
+		any = 1;
+		if (migrate_one("matcher", cfg.matcher.connstring, DB_SCHEMA_MATCHER) < 0)
+			failed = 1;
+	}
+	if (!failed && ((cfg.notifier.connstring && cfg.notifier.connstring[0]) || config_notifier_enabled(&cfg))) {
+		any = 1;
+		if (!cfg.notifier.connstring || !cfg.notifier.connstring[0]) {
+			fprintf(stderr, "clairctl migrate: notifier: notifier.connstring is not set\n");
+			config_release(&cfg);
+			return 2;
+		}
+		if (migrate_one("notifier", cfg.notifier.connstring, DB_SCHEMA_NOTIFIER) < 0)
+			failed = 1;
+	}
+	config_release(&cfg);
+	if (!any) {
+		fprintf(stderr, "clairctl migrate: %s names no database (indexer/matcher/notifier connstring)\n",
+		        g->config);
+		return 2;
+	}
+	fflush(stdout);
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
