@@ -11,7 +11,7 @@ PKGS=(
   postgresql postgresql-contrib
   python3 python3-yaml python3-bsddb3
   zstd rpm db5.3-util xxd
-  debootstrap umoci skopeo docker-registry
+  debootstrap umoci skopeo docker-registry rabbitmq-server
   wrk nginx-light
 )
 
@@ -29,7 +29,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # nginx and the registry must not keep running as system services: tests start their own.
-  for svc in nginx docker-registry; do
+  for svc in nginx docker-registry rabbitmq-server; do
     if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done

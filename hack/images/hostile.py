@@ -97,7 +97,7 @@ def bombs(lay, zeros):
     import tempfile
     import zlib
     head = io.BytesIO()
-    t = tarfile.open(fileobj=head, mode="w|", format=tarfile.PAX_FORMAT)
+    t = tarfile.open(fileobj=head, mode="w", format=tarfile.PAX_FORMAT)
     t.addfile(ti("etc/os-release", size=len(OS_RELEASE)), io.BytesIO(OS_RELEASE))
     t.fileobj.write(ti("var/lib/dpkg/status", size=zeros).tobuf(tarfile.PAX_FORMAT, "utf-8",
                                                                    "surrogateescape"))

@@ -14,6 +14,8 @@
 #include "scanner/app/fetch.h"
 #include "scanner/app/rhelmap.h"
 #include "scanner/app/routes.h"
+#include "scanner/app/routes_notifier.h"
+#include "scanner/notifier/notifier.h"
 #include "scanner/db/db.h"
 #include "scanner/httpapi/http.h"
 #include "scanner/httpapi/introspect.h"
@@ -37,6 +39,7 @@ struct app {
 	struct indexer *indexer;
 	struct layer_fetch_opts fetch_opts;
 	struct updater_runner *runner;
+	struct notifier *notifier;
 	struct app_rhelmap rhelmap;
 	int rhelmap_loaded;
 	const char **default_sets;
@@ -182,6 +185,11 @@ static void *app_ready_main(void *arg)
 		if (updater_runner_start(a->runner, &d) < 0)
 			log_error("updaters", "could not start the updaters", "{s:s}", "error", d.msg);
 	}
+	if (a->notifier) {
+		struct diag d = {{0}};
+		if (notifier_start(a->notifier, &d) < 0)
+			log_error("notifier", "could not start the notifier", "{s:s}", "error", d.msg);
+	}
 	atomic_store(&a->ready, 1);
 	introspect_set_ready(a->intro, 1);
 	log_info("clair", "ready", "{s:s}", "mode", config_mode_name(a->cfg->mode));
@@ -281,10 +289,21 @@ int app_start(const struct clair_config *cfg, struct app **ret, struct diag *d)
 	} else if (a->pools[SVC_MATCHER]) {
 		log_info("updaters", "updaters disabled (matcher.disable_updaters): serving imported data only", NULL);
 	}
+	if (a->pools[SVC_NOTIFIER]) {
+		/* combo: local matcher + indexer pools; notifier mode: both NULL -> HTTP */
+		r = notifier_new(cfg, a->pools[SVC_NOTIFIER], a->pools[SVC_MATCHER], a->pools[SVC_INDEXER], &a->notifier, d);
+		if (r < 0)
+			goto fail;
+		metrics_add_collector(a->metrics, notifier_metrics, a->notifier);
+	}
 	r = app_routes_init(&a->routes, cfg, a->indexer, a->pools[SVC_INDEXER], a->pools[SVC_MATCHER],
 			    a->pools[SVC_NOTIFIER], d);
 	if (r < 0)
 		goto fail;
+	if (a->notifier && (r = app_routes_add_notifier(&a->routes, a->notifier)) < 0) {
+		diag_set(d, "route table full");
+		goto fail;
+	}
 	{
 		struct http_server_opts o = {
 			.addr = cfg->http_listen_addr,
@@ -343,6 +362,7 @@ int app_stop(struct app *a, int timeout_ms)
 	}
 	if (a->runner)
 		updater_runner_stop(a->runner);
+	notifier_stop(a->notifier);
 	return r;
 }
 
@@ -358,6 +378,7 @@ void app_free(struct app *a)
 	if (a->rhelmap_loaded)
 		app_rhelmap_release(&a->rhelmap);
 	updater_runner_free(a->runner);
+	notifier_free(a->notifier);
 	free(a->default_sets);
 	for (int s = 0; s < SVC_N; s++)
 		db_pool_free(a->pools[s]);
