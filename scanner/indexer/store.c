@@ -173,27 +173,83 @@ static void norm_split(const char *nv, char *kind, size_t kn, char *arr, size_t 
 			*p = ',';
 }
 
-static int upsert_package(PGconn *c, const char *name, const char *kind, const char *version, const char *nv,
-			  const char *module, const char *arch, int64_t *ret, struct diag *d)
+/* ---- packages in bulk: a layer may hold hundreds of thousands (two statements in all) ---- */
+
+/* Appends s as an element of a PostgreSQL array literal. */
+static int arr_add(struct buf *b, const char *s)
 {
-	char nkind[64], narr[256];
-	PGresult *r = NULL;
-	int rc;
-	norm_split(nv, nkind, sizeof(nkind), narr, sizeof(narr));
-	const char *v[] = {name, kind, version, *nkind ? nkind : NULL, *narr ? narr : NULL, module, arch};
-	rc = exec1(c,
-		   "INSERT INTO package (name, kind, version, norm_kind, norm_version, module, arch) "
-		   "VALUES ($1, $2, $3, $4, $5::integer[], $6, $7) ON CONFLICT (name, version, kind, module, arch) DO NOTHING",
-		   7, v, NULL, d);
-	if (rc < 0)
-		return rc;
-	const char *sv[] = {name, kind, version, module, arch};
-	rc = exec1(c, "SELECT id FROM package WHERE name = $1 AND kind = $2 AND version = $3 AND module = $4 AND arch = $5",
-		   5, sv, &r, d);
-	if (rc == 0)
-		*ret = PQntuples(r) ? get_id(r, 0, 0) : 0;
-	PQclear(r);
-	return rc;
+	int r = buf_puts(b, b->len > 1 ? ",\"" : "\"");
+	for (const char *p = s ? s : ""; r == 0 && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			r = buf_putc(b, '\\');
+		if (r == 0)
+			r = buf_putc(b, *p);
+	}
+	return r ? r : buf_putc(b, '"');
+}
+
+enum { PA_NAME, PA_KIND, PA_VERSION, PA_NKIND, PA_NVER, PA_MODULE, PA_ARCH, PA_SNAME, PA_SKIND, PA_SVERSION,
+       PA_SMODULE, PA_SARCH, PA_DB, PA_HINT, PA_FILE, PA_N };
+
+static int store_packages(PGconn *c, const char *layer, const char *sid, const struct scan_result *res,
+			  struct diag *d)
+{
+	struct buf a[PA_N];
+	const char *v[PA_N];
+	int r = 0;
+
+	for (int k = 0; k < PA_N; k++) {
+		buf_init(&a[k], 0);
+		r |= buf_putc(&a[k], '{');
+	}
+	for (size_t i = 0; r == 0 && i < res->n_pkgs; i++) {
+		const struct idx_package *p = &res->pkgs[i];
+		char nkind[64], narr[256];
+		int has_src = p->src_name && *p->src_name;
+		if (!p->name || !*p->name)
+			continue;
+		norm_split(p->normalized_version, nkind, sizeof(nkind), narr, sizeof(narr));
+		const char *f[PA_N] = {p->name, p->kind, p->version, nkind, narr, p->module, p->arch,
+				       p->src_name, has_src ? "source" : "", p->src_version, p->src_module, p->src_arch,
+				       p->package_db, p->repository_hint, p->filepath};
+		for (int k = 0; r == 0 && k < PA_N; k++)
+			r = arr_add(&a[k], f[k]);
+	}
+	for (int k = 0; r == 0 && k < PA_N; k++)
+		r = buf_putc(&a[k], '}');
+	if (r < 0)
+		goto out;
+	for (int k = 0; k < PA_N; k++)
+		v[k] = a[k].data;
+	/* the binary and the source packages (a missing source is the all-empty package, as claircore) */
+	r = exec1(c,
+		  "INSERT INTO package (name, kind, version, norm_kind, norm_version, module, arch) "
+		  "SELECT DISTINCT n, k, v, NULLIF(nk, ''), NULLIF(nv, '')::integer[], m, a FROM ("
+		  " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+		  " UNION ALL"
+		  " SELECT n, k, v, '', '', m, a FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
+		  " AS s(n, k, v, m, a)"
+		  ") AS t(n, k, v, nk, nv, m, a) ON CONFLICT (name, version, kind, module, arch) DO NOTHING",
+		  12, v, NULL, d);
+	if (r < 0)
+		goto out;
+	const char *w[] = {v[PA_NAME],	  v[PA_KIND],  v[PA_VERSION], v[PA_MODULE], v[PA_ARCH],
+			   v[PA_SNAME],	  v[PA_SKIND], v[PA_SVERSION], v[PA_SMODULE], v[PA_SARCH],
+			   v[PA_DB],	  v[PA_HINT],  v[PA_FILE],    layer,	    sid};
+	r = exec1(c,
+		  "INSERT INTO package_scanartifact (layer_id, package_id, source_id, scanner_id, package_db, "
+		  "repository_hint, filepath) "
+		  "SELECT l.id, p.id, s.id, $15::bigint, t.db, t.hint, t.fp FROM unnest($1::text[], $2::text[], $3::text[], "
+		  "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+		  "$12::text[], $13::text[]) AS t(n, k, v, m, a, sn, sk, sv, sm, sa, db, hint, fp) "
+		  "JOIN package p ON p.name = t.n AND p.kind = t.k AND p.version = t.v AND p.module = t.m AND p.arch = t.a "
+		  "JOIN package s ON s.name = t.sn AND s.kind = t.sk AND s.version = t.sv AND s.module = t.sm "
+		  "AND s.arch = t.sa CROSS JOIN layer l WHERE l.hash = $14 ON CONFLICT DO NOTHING",
+		  15, w, NULL, d);
+out:
+	for (int k = 0; k < PA_N; k++)
+		buf_release(&a[k]);
+	return r;
 }
 
 int idx_store_layer_result(PGconn *c, const char *layer, int64_t scanner_id, const struct scan_result *res,
@@ -204,27 +260,8 @@ int idx_store_layer_result(PGconn *c, const char *layer, int64_t scanner_id, con
 	snprintf(sid, sizeof(sid), "%" PRId64, scanner_id);
 	const char *lv[] = {layer};
 	rc = exec1(c, "INSERT INTO layer (hash) VALUES ($1) ON CONFLICT (hash) DO NOTHING", 1, lv, NULL, d);
-	for (size_t i = 0; rc == 0 && i < res->n_pkgs; i++) {
-		const struct idx_package *p = &res->pkgs[i];
-		int64_t pid = 0, srcid = 0;
-		char ps[24], ss[24];
-		if (!p->name || !*p->name)
-			continue;
-		rc = upsert_package(c, p->name, p->kind, p->version, p->normalized_version, p->module, p->arch, &pid, d);
-		if (rc == 0)
-			rc = upsert_package(c, p->src_name, (p->src_name && *p->src_name) ? "source" : "", p->src_version,
-					    "", p->src_module, p->src_arch, &srcid, d);
-		if (rc < 0)
-			break;
-		snprintf(ps, sizeof(ps), "%" PRId64, pid);
-		snprintf(ss, sizeof(ss), "%" PRId64, srcid);
-		const char *v[] = {layer, ps, ss, sid, p->package_db, p->repository_hint, p->filepath};
-		rc = exec1(c,
-			   "INSERT INTO package_scanartifact (layer_id, package_id, source_id, scanner_id, package_db, "
-			   "repository_hint, filepath) SELECT l.id, $2::bigint, $3::bigint, $4::bigint, $5, $6, $7 "
-			   "FROM layer l WHERE l.hash = $1 ON CONFLICT DO NOTHING",
-			   7, v, NULL, d);
-	}
+	if (rc == 0 && res->n_pkgs)
+		rc = store_packages(c, layer, sid, res, d);
 	for (size_t i = 0; rc == 0 && i < res->n_dists; i++) {
 		const struct idx_distribution *x = &res->dists[i];
 		const char *v[] = {x->name, x->did, x->version, x->version_code_name, x->version_id, x->arch, x->cpe,
@@ -441,8 +478,12 @@ int idx_store_finish(PGconn *c, const char *hash, const json_t *report, const in
 {
 	const char *pk;
 	json_t *envs, *arr;
-	int rc = db_exec(c, "BEGIN", d);
+	struct buf pids = BUF_INIT, dids = BUF_INIT, rids = BUF_INIT, sids = BUF_INIT;
+	int rc;
 
+	/* manifest_index rows for every (package or its source, distribution, repository) of the
+	 * report's environments, in one statement (an image may hold hundreds of thousands) */
+	rc = buf_putc(&pids, '{') | buf_putc(&dids, '{') | buf_putc(&rids, '{');
 	envs = json_object_get(report, "environments");
 	json_object_foreach(envs, pk, arr)
 	{
@@ -450,8 +491,6 @@ int idx_store_finish(PGconn *c, const char *hash, const json_t *report, const in
 		json_t *e;
 		json_t *pkg = json_object_get(json_object_get(report, "packages"), pk);
 		const char *src = json_string_value(json_object_get(json_object_get(pkg, "source"), "id"));
-		if (rc < 0)
-			break;
 		json_array_foreach(arr, i, e)
 		{
 			const char *dist = json_string_value(json_object_get(e, "distribution_id"));
@@ -463,25 +502,37 @@ int idx_store_finish(PGconn *c, const char *hash, const json_t *report, const in
 					const char *pid = which ? src : pk;
 					if (!pid)
 						continue;
-					const char *v[] = {pid, dist && *dist ? dist : NULL, repo, hash};
-					rc = exec1(c,
-						   "INSERT INTO manifest_index (package_id, dist_id, repo_id, manifest_id) "
-						   "SELECT $1::bigint, $2::bigint, $3::bigint, m.id FROM manifest m WHERE m.hash = $4 "
-						   "ON CONFLICT DO NOTHING",
-						   4, v, NULL, d);
+					rc = buf_printf(&pids, "%s%s", pids.len > 1 ? "," : "", pid);
+					if (rc == 0)
+						rc = buf_printf(&dids, "%s%s", dids.len > 1 ? "," : "",
+								dist && *dist ? dist : "NULL");
+					if (rc == 0)
+						rc = buf_printf(&rids, "%s%s", rids.len > 1 ? "," : "",
+								repo && *repo ? repo : "NULL");
 				}
 			}
-			if (rc < 0)
-				break;
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		char sid[24];
-		snprintf(sid, sizeof(sid), "%" PRId64, ids[i]);
-		const char *v[] = {hash, sid};
+	rc |= buf_putc(&pids, '}') | buf_putc(&dids, '}') | buf_putc(&rids, '}');
+	ids_literal(&sids, ids, n);
+	if (rc < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = db_exec(c, "BEGIN", d);
+	if (rc == 0) {
+		const char *v[] = {pids.data, dids.data, rids.data, hash};
 		rc = exec1(c,
-			   "INSERT INTO scanned_manifest (manifest_id, scanner_id) SELECT id, $2::bigint FROM manifest "
-			   "WHERE hash = $1 ON CONFLICT DO NOTHING",
+			   "INSERT INTO manifest_index (package_id, dist_id, repo_id, manifest_id) "
+			   "SELECT DISTINCT t.p, t.d, t.r, m.id FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) "
+			   "AS t(p, d, r) CROSS JOIN manifest m WHERE m.hash = $4 ON CONFLICT DO NOTHING",
+			   4, v, NULL, d);
+	}
+	if (rc == 0) {
+		const char *v[] = {hash, sids.data};
+		rc = exec1(c,
+			   "INSERT INTO scanned_manifest (manifest_id, scanner_id) SELECT m.id, s FROM manifest m, "
+			   "unnest($2::bigint[]) AS s WHERE m.hash = $1 ON CONFLICT DO NOTHING",
 			   2, v, NULL, d);
 	}
 	if (rc == 0)
@@ -490,6 +541,11 @@ int idx_store_finish(PGconn *c, const char *hash, const json_t *report, const in
 		rc = db_exec(c, "COMMIT", d);
 	else
 		db_exec(c, "ROLLBACK", NULL);
+out:
+	buf_release(&pids);
+	buf_release(&dids);
+	buf_release(&rids);
+	buf_release(&sids);
 	return rc;
 }
 

@@ -10,7 +10,7 @@
 #include "scanner/indexer/scanners/scanners_fuzz.h"
 #include "scanner/indexer/scanners/util.h"
 
-#define DPKG_MAX_PKGS 1000000
+#define DPKG_MAX_PKGS 100000 /* all of Debian is ~65k binary packages per architecture */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
