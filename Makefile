@@ -96,7 +96,7 @@ check: test
 
 bench: deps all
 	bash hack/bench.sh
-	@for b in hack/bench_indexer.sh hack/bench_matcher.sh; do \
+	@for b in hack/bench_indexer.sh hack/bench_matcher.sh hack/bench_notifier.sh hack/bench_controller.sh; do \
 		if [ -f $$b ]; then echo; bash $$b || exit 1; fi; \
 	done
 
