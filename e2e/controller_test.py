@@ -23,6 +23,7 @@ TMP = tempfile.mkdtemp(prefix="ctl-e2e.", dir=os.environ.get("TEST_TMPDIR") or N
 KDIR = os.path.join(TMP, "kube")
 NS = "quay"
 T0 = time.time()
+STEADY_SECONDS = int(os.environ.get("CONTROLLER_STEADY_SECONDS") or 62)  # issue 6: "over a minute"
 
 passed = 0
 failed = 0
@@ -146,6 +147,19 @@ def controller_reads(since):
                     and "watch=true" not in r["path"]:
                 out.append(r["path"])
     return out
+
+
+def log_since(since):
+    with open(os.path.join(KDIR, "requests.log")) as f:
+        return [r for r in (json.loads(x) for x in f if x.strip()) if r["t"] > since]
+
+
+def metric(p, name):
+    """A plain (label-less) counter from the controller's /metrics, as an int."""
+    for line in http_get(p.metrics, "/metrics")[1].splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise RuntimeError("metric %s not found" % name)
 
 
 def log_time():
@@ -364,14 +378,21 @@ def main():
           and qc.get("SUPER_USERS") == ["admin"] and "# Quay's own settings" in decode_cfg(q)
           and q["data"].get("ssl.cert") == base64.b64encode(b"CERTDATA").decode(), json.dumps(qc))
 
-    # 6. steady state: two resyncs (2 s each) make no writes, resourceVersions stay
+    # 6. steady state: over a minute of wall time (30 resyncs at 2 s) no writes, RVs stay
     rvs = {k + "/" + n: get(k, n)["metadata"]["resourceVersion"] for k, n in owned_names()}
     rvs["cd"] = get("clairdeployment", "clair")["metadata"]["resourceVersion"]
     rvs["quay"] = get("secret", "quay-config")["metadata"]["resourceVersion"]
     since = log_time()
-    time.sleep(5)
+    rec0 = metric(ctl, "clair_controller_reconcile_total")
+    t_steady = time.time()
+    time.sleep(STEADY_SECONDS)
+    t_steady = time.time() - t_steady
+    rec1 = metric(ctl, "clair_controller_reconcile_total")
     w = controller_writes(since)
-    check("steady state: no writes over two resyncs", not w, str(w[:5]))
+    check("steady state: no writes over %.0f s of wall time" % t_steady, not w and t_steady >= STEADY_SECONDS,
+          str(w[:5]))
+    check("steady state: the resyncs did run meanwhile (>= 1 reconcile per 4 s)",
+          rec1 - rec0 >= STEADY_SECONDS // 4, "%d reconciles in %.0f s" % (rec1 - rec0, t_steady))
     rd = controller_reads(since)
     m = http_get(ctl.metrics, "/metrics")[1]
     check("steady state: reads served from the watch cache (no GETs)", not rd and
@@ -406,6 +427,37 @@ def main():
     m = http_get(ctl.metrics, "/metrics")[1]
     relists = [l for l in m.splitlines() if l.startswith("clair_controller_relists_total ")]
     check("the watches re-listed after 410", relists and int(relists[0].split()[1]) > 6, str(relists))
+
+    # 8b. a 409 Conflict on the ClairDeployment /status write, then a spec change: converges
+    st_path = "/apis/scanner.clairc.io/v1alpha1/namespaces/%s/clairdeployments/clair/status" % NS
+    errs0 = metric(ctl, "clair_controller_reconcile_errors_total")
+    apierr0 = metric(ctl, "clair_controller_api_request_errors_total")
+    since = log_time()
+    pend = fake("POST", "/_fake/conflicts", {"path": st_path, "count": 1})
+    check("test API server armed one 409 on the status subresource", pend == {st_path: 1}, str(pend))
+    kubectl("-n", NS, "patch", "clairdeployment", "clair", "--type=merge", "-p",
+            '{"spec":{"config":{"logLevel":"debug"}}}')
+    gen = get("clairdeployment", "clair")["metadata"]["generation"]
+    def conflict_converged():
+        o = get("clairdeployment", "clair")
+        cfg = yaml_load(decode_cfg(get("secret", "clair-config")))
+        return o["status"].get("observedGeneration") == gen and cfg.get("log_level") == "debug" and \
+            o["status"].get("configHash") == get("deployment", "clair-scanner")["spec"]["template"][
+                "metadata"]["annotations"].get("scanner.clairc.io/config-hash") and o
+    o = wait("status converges after a 409", conflict_converged, 20)
+    check("after a 409 on /status a spec change converges (observedGeneration = generation, config rolled)",
+          bool(o), json.dumps((get("clairdeployment", "clair") or {}).get("status"))[:600])
+    st_writes = [(r["method"], r["code"]) for r in log_since(since)
+                 if r["path"].split("?")[0] == st_path and r["method"] != "GET"
+                 and (r.get("ua") or "").startswith("clair-controller")]
+    check("the controller got the 409 on /status and wrote status again after it",
+          fake("GET", "/_fake/conflicts") == {} and st_writes[:1] and st_writes[0][1] == 409
+          and any(200 <= c < 300 for _, c in st_writes[1:]), str(st_writes))
+    errs1 = metric(ctl, "clair_controller_reconcile_errors_total")
+    apierr1 = metric(ctl, "clair_controller_api_request_errors_total")
+    check("the status conflict was handled as a requeue, not a reconcile error",
+          errs1 == errs0 and apierr1 > apierr0, "reconcile errors %d -> %d, api errors %d -> %d"
+          % (errs0, errs1, apierr0, apierr1))
 
     # 9. image change: a new migration Job first, then the rollout
     kubectl("-n", NS, "patch", "clairdeployment", "clair", "--type=merge", "-p",

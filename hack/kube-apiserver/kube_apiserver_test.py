@@ -1014,6 +1014,55 @@ class Suite:
         self.c.kubectl("wait", "--for=condition=Complete", "job/once", "-n", "demo",
                        "--timeout=10s")
 
+    # fault injection: the next N writes to one path answer 409
+    def test_injected_conflicts(self):
+        base = "/api/v1/namespaces/demo/configmaps"
+        code, cm = self.c.req("POST", base, {"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": "inj"}, "data": {"k": "0"}})
+        check(code == 201, "create %d" % code)
+        code, pend = self.c.req("POST", "/_fake/conflicts", {"path": base + "/inj", "count": 2})
+        check(code == 200 and pend == {base + "/inj": 2}, "register %d %r" % (code, pend))
+        code, got = self.c.req("GET", base + "/inj")
+        check(code == 200 and got["metadata"]["resourceVersion"] ==
+              cm["metadata"]["resourceVersion"], "GET affected: %d" % code)
+        cm["data"]["k"] = "1"
+        code, st = self.c.req("PUT", base + "/inj?fieldManager=x", cm)
+        check(code == 409 and st["kind"] == "Status" and st["reason"] == "Conflict" and
+              st["code"] == 409 and st["details"] == {"name": "inj", "kind": "configmaps"} and
+              "the object has been modified" in st["message"], "PUT %d %r" % (code, st))
+        code, st = self.c.req("PATCH", base + "/inj", {"data": {"k": "2"}},
+                              ctype="application/merge-patch+json")
+        check(code == 409 and st["reason"] == "Conflict", "PATCH %d" % code)
+        code, got = self.c.req("GET", base + "/inj")
+        check(got["data"] == {"k": "0"} and got["metadata"]["resourceVersion"] ==
+              cm["metadata"]["resourceVersion"], "an injected 409 changed the object")
+        code, pend = self.c.req("GET", "/_fake/conflicts")
+        check(code == 200 and pend == {}, "left %r" % pend)
+        code, new = self.c.req("PUT", base + "/inj", cm)
+        check(code == 200 and new["data"] == {"k": "1"}, "third write %d" % code)
+        # a CR's /status through kubectl: kubectl reports the Conflict, the next one succeeds
+        st_path = "/apis/example.com/v1alpha1/namespaces/demo/clairdeployments/demo/status"
+        self.c.req("POST", "/_fake/conflicts", {"path": st_path})
+        r = self.c.kubectl("patch", "clair", "demo", "-n", "demo", "--subresource=status",
+                           "--type=merge", "-p", '{"status":{"phase":"Injected"}}', ok=False)
+        check(r.returncode != 0 and ("Conflict" in r.stderr or "cannot be fulfilled" in r.stderr),
+              r.stderr)
+        self.c.kubectl("patch", "clair", "demo", "-n", "demo", "--subresource=status",
+                       "--type=merge", "-p", '{"status":{"phase":"Injected"}}')
+        check(self.c.kjson("get", "clair", "demo", "-n", "demo")["status"]["phase"] == "Injected",
+              "status not written after the injected conflict")
+        log = [x for x in self.c.log_lines() if x["path"].startswith(st_path)]
+        check([x["code"] for x in log if x["method"] == "PATCH"][-2:] == [409, 200],
+              "requests.log %r" % log[-3:])
+        # bad bodies; count 0 clears
+        code, _ = self.c.req("POST", "/_fake/conflicts", {"path": "x", "count": 1})
+        check(code == 400, "relative path %d" % code)
+        code, _ = self.c.req("POST", "/_fake/conflicts", {"path": "/a", "count": -1})
+        check(code == 400, "negative count %d" % code)
+        self.c.req("POST", "/_fake/conflicts", {"path": "/a/b", "count": 3})
+        code, pend = self.c.req("PUT", "/_fake/conflicts", {"path": "/a/b", "count": 0})
+        check(code == 200 and pend == {}, "clear %r" % pend)
+
     # 25, 26 / Foreground and Orphan
     def test_gc_foreground_orphan(self):
         base = "/api/v1/namespaces/demo/configmaps"
@@ -1179,7 +1228,7 @@ def main():
                  "label_selectors", "list_limit_continue", "watch_from_rv", "watch_bookmarks",
                  "watch_too_old_410", "wait_survives_410", "kubectl_create_protobuf",
                  "misc_kinds", "auth_wrong_token", "deployment_stall_past_deadline",
-                 "job_complete_on_command", "gc_foreground_orphan", "delete_responses",
+                 "job_complete_on_command", "injected_conflicts", "gc_foreground_orphan", "delete_responses",
                  "delete_with_finalizer", "delete_gc_owned", "namespace_delete", "crd_delete"]
         s = Suite(c)
         for name in order:

@@ -873,6 +873,7 @@ class Store:
                        "bookmarkIntervalSeconds": 5.0, "namespaceCleanupDelaySeconds": 0.5}
         self.rollouts = {}         # deployment key -> [generation, start time]
         self.watch_epoch = 0       # bumped by the expire-watches test hook
+        self.conflicts = {}        # request path -> writes still to answer 409 (test hook)
         self.gc_wake = threading.Event()
         for r in builtin_resources():
             self.resources[r.key] = r
@@ -2422,12 +2423,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 dr = None
             if dr:
                 params = dict(params, dryRun=",".join(dr) if isinstance(dr, list) else str(dr))
+        if method != "GET" and self.take_conflict(segs):
+            raise conflict(res, name)
         if method != "GET" and params.get("dryRun"):
             if params["dryRun"] != "All":
                 raise bad_request('dryRun: Unsupported value: "%s": supported values: "All"'
                                   % params["dryRun"])
             return self.dry_run(method, res, version, ns, name, sub, params, body)
         return self.serve_object(method, res, version, ns, name, sub, params, body)
+
+    def take_conflict(self, segs):
+        """The /_fake/conflicts hook: True if this write must be answered 409 (uses one)."""
+        s = self.server.ctx.store
+        key = "/" + "/".join(segs)
+        with s.lock:
+            n = s.conflicts.get(key, 0)
+            if n <= 0:
+                return False
+            if n == 1:
+                del s.conflicts[key]
+            else:
+                s.conflicts[key] = n - 1
+            return True
 
     def dry_run(self, *args):
         """dryRun=All: run the request, then roll the store back before anyone can see it."""
@@ -2717,6 +2734,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if len(segs) == 4 and segs[0] == "jobs" and method == "POST" and \
                 segs[3] in ("complete", "fail"):
             return self.send_json(200, ctx.controllers.finish_job(segs[1], segs[2], segs[3]))
+        if segs == ["conflicts"]:
+            if method in ("PUT", "POST"):
+                try:
+                    upd = json.loads(body.decode() or "{}")
+                except ValueError as e:
+                    raise bad_request("bad JSON: %s" % e)
+                if not isinstance(upd, dict) or not isinstance(upd.get("path"), str) or \
+                        not upd["path"].startswith("/"):
+                    raise bad_request('want {"path": "/api/...", "count": N}')
+                n = upd.get("count", 1)
+                if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                    raise bad_request("count must be an integer >= 0")
+                key = "/" + "/".join(urllib.parse.unquote(p)
+                                     for p in upd["path"].split("?")[0].split("/") if p)
+                with s.lock:
+                    if n:
+                        s.conflicts[key] = n
+                    else:
+                        s.conflicts.pop(key, None)
+            elif method != "GET":
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
+                               "on the requested resource", {})
+            with s.lock:
+                return self.send_json(200, dict(s.conflicts))
         if segs == ["state"] and method == "GET":
             with s.lock:
                 return self.send_json(200, {"resourceVersion": str(s.rv),
