@@ -37,7 +37,9 @@ SRC_DIR = os.environ.get("SRC_DIR") or os.path.dirname(os.path.dirname(os.path.a
 BIN_DIR = os.environ.get("CLAIR_BIN_DIR") or os.path.join(SRC_DIR, "bin")
 CACHE = os.environ.get("CLAIR_IMAGE_CACHE", "/var/cache/clairc-test-images")
 PG_DSN = os.environ.get("PG_DSN", "")
-RSS_LIMIT_MIB = 200
+# ASan's shadow memory and quarantine inflate RSS about threefold: the sanitizer run keeps a
+# bound (a runaway still fails) but a looser one
+RSS_LIMIT_MIB = 800 if os.environ.get("CLAIR_SANITIZED") else 200
 
 # check name -> description of the product bug; the check is an expected failure until fixed.
 KNOWN_BUGS = {}  # the three found by this test (stale request head, PEP 503 names, quadratic dpkg) are fixed
