@@ -446,10 +446,13 @@ static int match_name(const struct matcher *m, const struct mstate *ms, const st
 	return 0;
 }
 
+/* The report shares the index report's maps (a reference, not a copy: building and freeing
+ * a copy of every package and environment was a good part of a report's cost). Callers do
+ * not modify either document afterwards. */
 static json_t *copy_or_empty(const json_t *ir, const char *k)
 {
-	const json_t *x = json_object_get(ir, k);
-	return json_is_object(x) ? json_deep_copy(x) : json_object();
+	json_t *x = json_object_get(ir, k);
+	return json_is_object(x) ? json_incref(x) : json_object();
 }
 
 static int build_output(const json_t *ir, struct hits *h, json_t **ret, struct diag *d)

@@ -6,7 +6,8 @@
  *
  * index_report is the IndexReport object as the indexer serves it (pass the canonical form,
  * idx_report_canonical(), when it was read back from jsonb: packages / distributions /
- * repository / environments are copied into the result as given). Records are packages x
+ * repository / environments are shared with the result by reference, as given: modify
+ * neither afterwards). Records are packages x
  * environments (IndexRecords, claircore-spec §0); every matcher of match.h with interested
  * records fetches its candidate vulns in ONE query over all of them (package names and each
  * constraint column as text[] = ANY(...), only vulns linked to the latest vulnerability update
