@@ -139,3 +139,27 @@ int buf_put_json_string(struct buf *b, const char *s, size_t n)
 		r = buf_putc(b, '"');
 	return r;
 }
+
+int buf_put_pg_array_elem(struct buf *b, const char *s)
+{
+	int r = 0;
+	if (b->len && b->data[b->len - 1] != '{')
+		r = buf_putc(b, ',');
+	if (r == 0)
+		r = buf_putc(b, '"');
+	for (const char *p = s ? s : ""; r == 0 && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			r = buf_putc(b, '\\');
+		if (r == 0)
+			r = buf_putc(b, *p);
+	}
+	return r ? r : buf_putc(b, '"');
+}
+
+int buf_put_pg_int_array(struct buf *b, const int64_t *v, size_t n)
+{
+	int r = buf_putc(b, '{');
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+	return r ? r : buf_putc(b, '}');
+}

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data;
@@ -25,6 +26,11 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Returns the heap string (caller frees) and resets b; never NULL unless out of memory. */
 char *buf_steal(struct buf *b);
+/* Appends s (NULL = "") as a quoted element of a PostgreSQL array literal under
+ * construction: "{" then elements, then "}". A comma is added unless b ends with "{". */
+int buf_put_pg_array_elem(struct buf *b, const char *s);
+/* Appends n integers as a complete PostgreSQL array literal "{1,2,3}". */
+int buf_put_pg_int_array(struct buf *b, const int64_t *v, size_t n);
 /* Appends s as a JSON string literal (with quotes and escapes). */
 int buf_put_json_string(struct buf *b, const char *s, size_t n);
 

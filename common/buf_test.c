@@ -45,6 +45,26 @@ static void test_json_string(void **state)
 	buf_release(&b);
 }
 
+static void test_pg_arrays(void **state)
+{
+	struct buf b = BUF_INIT;
+	const int64_t ids[] = {1, -2, 30};
+	(void)state;
+	assert_int_equal(buf_putc(&b, '{'), 0);
+	assert_int_equal(buf_put_pg_array_elem(&b, "a\"b"), 0);
+	assert_int_equal(buf_put_pg_array_elem(&b, NULL), 0);
+	assert_int_equal(buf_put_pg_array_elem(&b, "c\\d,e"), 0);
+	assert_int_equal(buf_putc(&b, '}'), 0);
+	assert_string_equal(b.data, "{\"a\\\"b\",\"\",\"c\\\\d,e\"}");
+	buf_reset(&b);
+	assert_int_equal(buf_put_pg_int_array(&b, ids, 3), 0);
+	assert_string_equal(b.data, "{1,-2,30}");
+	buf_reset(&b);
+	assert_int_equal(buf_put_pg_int_array(&b, ids, 0), 0);
+	assert_string_equal(b.data, "{}");
+	buf_release(&b);
+}
+
 static void test_diag(void **state)
 {
 	struct diag d;
@@ -60,6 +80,7 @@ int main(void)
 		cmocka_unit_test(test_append_printf),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_pg_arrays),
 		cmocka_unit_test(test_diag),
 	};
 	return cmocka_run_group_tests_name("common/buf", tests, NULL, NULL);

@@ -258,16 +258,16 @@ def rpm_expect(work, installed, cands, tag=None):
     """cands: (vuln name, package name, fixed evr or "", arch, arch_op). Pairs (package, vuln name)."""
     if tag:
         FEED_NAMES.setdefault(tag, set()).update(c[1] for c in cands)
-    todo, keys = [], []
+    pending, keys = [], []
     for c in cands:
         for p in installed:
             if p["name"] == c[1] and arch_ok(c[4], p["arch"], c[3]):
                 if not c[2]:
                     keys.append((p["name"], c[0], None))
                 else:
-                    todo.append((p["evr"], c[2]))
-                    keys.append((p["name"], c[0], len(todo) - 1))
-    res = rpmimg.rpm_compare(work, todo)
+                    pending.append((p["evr"], c[2]))
+                    keys.append((p["name"], c[0], len(pending) - 1))
+    res = rpmimg.rpm_compare(work, pending)
     return {(n, v) for n, v, i in keys if i is None or res[i] < 0}
 
 

@@ -62,11 +62,11 @@ complete() { # IMAGE
 
 # which images, with their dependencies first, in ALL's order
 asked=${CLAIR_IMAGES:-${ALL[*]}}
-todo=()
+pending=()
 for img in "${ALL[@]}"; do
   for a in $asked; do
     if [ "$a" = "$img" ] || [[ " $(for x in $asked; do deps_of "$x"; done) " == *" $img "* ]]; then
-      todo+=("$img"); break
+      pending+=("$img"); break
     fi
   done
 done
@@ -79,7 +79,7 @@ command -v python3 >/dev/null || { log "missing tool: python3 (Debian package py
 mkdir -p "$CACHE" 2>/dev/null || { log "cannot create cache directory $CACHE (set CLAIR_IMAGE_CACHE)"; exit 2; }
 if [ ! -w "$CACHE" ]; then
   # read-only cache (e.g. built by root, used by a normal user): fine when everything is there
-  for img in "${todo[@]}"; do
+  for img in "${pending[@]}"; do
     complete "$img" || { log "cache $CACHE is not writable and image '$img' is missing or stale"; exit 2; }
   done
   log "all images cached (read-only cache $CACHE)"
@@ -133,7 +133,7 @@ build_one() { # IMAGE -> 0 built or cached, 1 build failed, 2 cannot build here
 build_list() { # IMAGE... in order; the worst status wins
   local img r worst=0
   for img in "$@"; do
-    [[ " ${todo[*]} " == *" $img "* ]] || continue
+    [[ " ${pending[*]} " == *" $img "* ]] || continue
     r=0; build_one "$img" || r=$?
     [ "$r" -le "$worst" ] || worst=$r
   done

@@ -43,21 +43,16 @@ int idx_store_register_scanners(PGconn *c, const struct scanner_desc *const *s, 
 	return 0;
 }
 
-static void ids_literal(struct buf *b, const int64_t *ids, size_t n)
-{
-	buf_putc(b, '{');
-	for (size_t i = 0; i < n; i++)
-		buf_printf(b, "%s%" PRId64, i ? "," : "", ids[i]);
-	buf_putc(b, '}');
-}
-
 int idx_store_manifest_scanned(PGconn *c, const char *hash, const int64_t *ids, size_t n, int *ret,
 			       struct diag *d)
 {
 	struct buf b = BUF_INIT;
 	PGresult *r = NULL;
 	int rc;
-	ids_literal(&b, ids, n);
+	if (buf_put_pg_int_array(&b, ids, n) < 0) {
+		buf_release(&b);
+		return -ENOMEM;
+	}
 	const char *v[] = {hash, b.data};
 	rc = exec1(c,
 		   "SELECT count(DISTINCT sm.scanner_id) FROM scanned_manifest sm JOIN manifest m ON m.id = sm.manifest_id "
@@ -175,19 +170,6 @@ static void norm_split(const char *nv, char *kind, size_t kn, char *arr, size_t 
 
 /* ---- packages in bulk: a layer may hold hundreds of thousands (two statements in all) ---- */
 
-/* Appends s as an element of a PostgreSQL array literal. */
-static int arr_add(struct buf *b, const char *s)
-{
-	int r = buf_puts(b, b->len > 1 ? ",\"" : "\"");
-	for (const char *p = s ? s : ""; r == 0 && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			r = buf_putc(b, '\\');
-		if (r == 0)
-			r = buf_putc(b, *p);
-	}
-	return r ? r : buf_putc(b, '"');
-}
-
 enum { PA_NAME, PA_KIND, PA_VERSION, PA_NKIND, PA_NVER, PA_MODULE, PA_ARCH, PA_SNAME, PA_SKIND, PA_SVERSION,
        PA_SMODULE, PA_SARCH, PA_DB, PA_HINT, PA_FILE, PA_N };
 
@@ -213,7 +195,7 @@ static int store_packages(PGconn *c, const char *layer, const char *sid, const s
 				       p->src_name, has_src ? "source" : "", p->src_version, p->src_module, p->src_arch,
 				       p->package_db, p->repository_hint, p->filepath};
 		for (int k = 0; r == 0 && k < PA_N; k++)
-			r = arr_add(&a[k], f[k]);
+			r = buf_put_pg_array_elem(&a[k], f[k]);
 	}
 	for (int k = 0; r == 0 && k < PA_N; k++)
 		r = buf_putc(&a[k], '}');
@@ -514,7 +496,7 @@ int idx_store_finish(PGconn *c, const char *hash, const json_t *report, const in
 		}
 	}
 	rc |= buf_putc(&pids, '}') | buf_putc(&dids, '}') | buf_putc(&rids, '}');
-	ids_literal(&sids, ids, n);
+	rc |= buf_put_pg_int_array(&sids, ids, n);
 	if (rc < 0) {
 		rc = -ENOMEM;
 		goto out;

@@ -28,17 +28,7 @@ int matcher_sql_exec(PGconn *c, const char *sql, int nparams, const char *const 
 
 int matcher_sql_array_add(struct buf *b, const char *s)
 {
-	int rc = 0;
-	if (b->len > 1 || (b->len == 1 && b->data[0] != '{'))
-		rc |= buf_putc(b, ',');
-	rc |= buf_putc(b, '"');
-	for (const char *p = S(s); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			rc |= buf_putc(b, '\\');
-		rc |= buf_putc(b, *p);
-	}
-	rc |= buf_putc(b, '"');
-	return rc ? -ENOMEM : 0;
+	return buf_put_pg_array_elem(b, s) < 0 ? -ENOMEM : 0;
 }
 
 int matcher_vuln_ptr_cmp(const void *a, const void *b)

@@ -807,11 +807,7 @@ int matcher_store_load_vulns_by_ids(PGconn *c, const int64_t *ids, size_t n, str
 	const char *params[1];
 	if (n == 0)
 		return 0;
-	buf_putc(&arr, '{');
-	for (size_t i = 0; i < n; i++)
-		if ((r = buf_printf(&arr, "%s%lld", i ? "," : "", (long long)ids[i])) < 0)
-			goto out;
-	if ((r = buf_putc(&arr, '}')) < 0)
+	if ((r = buf_put_pg_int_array(&arr, ids, n)) < 0)
 		goto out;
 	params[0] = arr.data;
 	r = vulns_query(c, "SELECT " VULN_COLS " FROM vuln WHERE id = ANY($1::bigint[])", 1, params, ret, d);
