@@ -11,53 +11,23 @@ into a fresh database, and a second server with disable_updaters serves the same
 
 Prints "N passed, N failed" last.
 """
-import gzip, hashlib, io, json, os, shutil, signal, socket, subprocess, sys, tarfile, tempfile, time
-import urllib.error, urllib.request, zipfile
+import gzip, hashlib, io, json, os, shutil, signal, subprocess, sys, tarfile, tempfile, time
+import zipfile
+
+from e2elib import check, free_port, http, summary, wait_http
 
 SHARED = os.environ.get("SHARED_DIR")
 DSN = os.environ.get("PG_DSN")
 BIN = os.environ.get("CLAIR_BIN_DIR", "bin")
 TMP = os.environ.get("TEST_TMPDIR", "/tmp")
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail[:2000])
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
-def wait_http(url, status=200, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if http("GET", url)[0] == status:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 def tar_layer(entries):
@@ -296,8 +266,7 @@ def main():
         check("offline clair exits 0", stop(clair2) == 0)
         web.terminate()
         psql(DSN, "DROP DATABASE IF EXISTS %s" % odb)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

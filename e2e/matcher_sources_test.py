@@ -28,9 +28,8 @@ distribution scanner accepts it (hand-made, documented here).
 
 Prints "N passed, N failed" last.
 """
-import gzip, hashlib, io, json, os, re, shutil, signal, socket, subprocess, sys, tarfile, tempfile, time
+import gzip, hashlib, io, json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile, time
 import bz2
-import urllib.error, urllib.request
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,52 +37,22 @@ sys.path.insert(0, os.path.join(HERE, "testdata_sources"))
 import oval_leaves  # noqa: E402
 import rpmimg  # noqa: E402
 
+from e2elib import check, free_port, http, summary, wait_http
+
 SHARED = os.environ.get("SHARED_DIR")
 DSN = os.environ.get("PG_DSN")
 BIN = os.environ.get("CLAIR_BIN_DIR", "bin")
 TMP = os.environ.get("TEST_TMPDIR", "/tmp")
 SRC = os.environ.get("SRC_DIR", os.path.dirname(HERE))
-passed = failed = 0
 T0 = time.time()
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail[:3000])
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
-def wait_http(url, status=200, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if http("GET", url)[0] == status:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
 
 
 def tar_layer(entries):
@@ -389,8 +358,7 @@ def main():
         ok, detail = False, str(e)
     check("rpm databases built with rpmbuild + rpm (%d images)" % (len(RPM_IMAGES) + 1), ok, detail)
     if not ok:
-        print("%d passed, %d failed" % (passed, failed))
-        return 1
+        return summary()
     rhel_want_in = {(p["name"], "%s:%s-%s.%s" % (p["epoch"], p["version"], p["release"], p["arch"])) for p in rhel_pkgs}
     rhel_got_in = {(p["name"], "%s:%s-%s.%s" % (p["epoch"], p["version"], p["release"], p["arch"])) for p in rpm_installed["rhel8"]}
     check("rhel8 rpmdb holds exactly the 178 packages of ubi8-2019-05-amd64.pkgs.json", rhel_want_in == rhel_got_in,
@@ -566,8 +534,7 @@ def main():
                ("Unknown", "Negligible", "Low", "Medium", "High", "Critical") or not v.get("name")]
         check("%s: vulnerabilities carry name and a normalized severity" % tag, not bad, json.dumps(bad[:2])[:600])
     print("# total %.1fs" % (time.time() - T0))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -7,39 +7,19 @@ to each (path, method) must not be answered by the router's "no route" 404 or it
 handler then answers (400 for a made-up digest, 404 for an unknown report...) is the handler's
 business and is checked elsewhere. Prints "N passed, N failed" last.
 """
-import json, os, signal, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import json, os, signal, subprocess, sys, tempfile, time
+
+from e2elib import check, free_port, http, summary
 
 SHARED = os.environ.get("SHARED_DIR")
 DSN = os.environ.get("PG_DSN")
 BIN = os.environ.get("CLAIR_BIN_DIR", "bin")
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def http(method, url, body=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def main():
@@ -79,7 +59,7 @@ def main():
                 if method not in ("get", "post", "delete", "put", "patch"):
                     continue
                 body = b"{}" if method == "post" else (b"[]" if method == "delete" and "{" not in path else None)
-                st, out = http(method.upper(), "http://127.0.0.1:%d%s" % (port, url), body)
+                st, _, out = http(method.upper(), "http://127.0.0.1:%d%s" % (port, url), body, timeout=60)
                 routed = not (st == 404 and b"no route" in out) and st != 405
                 check("%s %s is routed (%d)" % (method.upper(), path, st), routed, out[:200].decode("utf-8", "replace"))
     finally:
@@ -90,8 +70,7 @@ def main():
             p.kill()
             rc = -1
         check("clair exits 0", rc == 0, open(os.path.join(work, "clair.log")).read()[-2000:])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
