@@ -41,6 +41,7 @@ export PG_DSN
 
 passed=0
 failed=0
+ran=0
 failed_names=()
 
 add_result() { # name passed failed
@@ -53,7 +54,9 @@ run_one() { # name cmd...
   local name=$1; shift
   local log="$scratch/$(echo "$name" | tr '/' '_').log"
   local t0=$(date +%s)
-  timeout -k 10 900 "$@" >"$log" 2>&1
+  # stdin is /dev/null: the test lists below are read from stdin, and a test (or a server it
+  # starts) that reads stdin would silently swallow the tests after it
+  timeout -k 10 900 "$@" >"$log" 2>&1 </dev/null
   local rc=$?
   local p f
   if grep -q '^\[==========\]' "$log"; then
@@ -72,6 +75,7 @@ run_one() { # name cmd...
     echo "----- $name (exit $rc) -----"; tail -60 "$log"; echo "-----"
   fi
   add_result "$name" "$p" "$f"
+  ran=$((ran + 1))
 }
 
 while IFS= read -r t; do
@@ -90,6 +94,7 @@ while IFS= read -r t; do
   esac
 done < <(find hack e2e scanner controller common \( -name '*_test.sh' -o -name '*_test.py' \) 2>/dev/null | sort)
 
+echo "ran $ran test programs"
 if ((${#failed_names[@]})); then echo "failing: ${failed_names[*]}"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
